@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Kernels are compiled for the machine kind Origami targets (x86-64 with AVX-512, VNNI and BF16), and
+/// tuned generically: `-mtune=znver5` was measured to unroll row loops into a 3x slowdown (docs/PERFORMANCE notes).
+let simdFlags: [String] = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni", "-Xcc", "-mavx512bf16", "-Xcc", "-mtune=generic"]
+let cSimdFlags: [String] = ["-march=x86-64-v4", "-mavx512vnni", "-mavx512bf16", "-mtune=generic"]
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+let fast: [SwiftSetting] = strict + [.unsafeFlags(simdFlags)]
+
+let package = Package(
+    name: "Origami",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "origami", targets: ["origami"]),
+        .library(name: "Origami", targets: ["OrigamiRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Storage: dtypes, memory-mapped files, typed tensor views, aligned buffers, the thread pool.
+        .target(name: "OrigamiTensor", swiftSettings: fast),
+        // C shims for intrinsics Swift cannot import directly (bf16 vector types, immediates).
+        .target(name: "COrigamiKernels", cSettings: [.unsafeFlags(cSimdFlags + ["-O3"])]),
+        // Compute kernels with plain reference twins.
+        .target(name: "OrigamiKernels", dependencies: ["OrigamiTensor", "COrigamiKernels"], swiftSettings: fast),
+        // File formats: safetensors (read/write), Hugging Face config.json.
+        .target(name: "OrigamiFormats", dependencies: ["OrigamiTensor"], swiftSettings: strict),
+        // tokenizer.json, tokenizer_config.json, generation_config.json, chat templates.
+        .target(name: "OrigamiTokenizers", swiftSettings: strict),
+        // Layers over any weight type: Linear, norms, attention, KV cache, scoped weight binding.
+        .target(name: "OrigamiNN", dependencies: ["OrigamiTensor", "OrigamiKernels", "OrigamiFormats"], swiftSettings: fast),
+        // One file per architecture, a registry by model_type.
+        .target(name: "OrigamiModels", dependencies: ["OrigamiNN", "OrigamiFormats"], swiftSettings: fast),
+        // Loading a model directory, generation, sampling, perplexity, benchmarks.
+        .target(
+            name: "OrigamiRuntime",
+            dependencies: ["OrigamiModels", "OrigamiTokenizers", "OrigamiFormats"],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "origami",
+            dependencies: [
+                "OrigamiRuntime", "OrigamiFormats", "OrigamiTokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "OrigamiTensorTests", dependencies: ["OrigamiTensor"], swiftSettings: strict),
+        .testTarget(name: "OrigamiKernelsTests", dependencies: ["OrigamiKernels"], swiftSettings: fast),
+        .testTarget(name: "OrigamiFormatsTests", dependencies: ["OrigamiFormats"], swiftSettings: strict),
+        .testTarget(
+            name: "OrigamiTokenizersTests", dependencies: ["OrigamiTokenizers"], swiftSettings: strict),
+        .testTarget(
+            name: "OrigamiModelsTests", dependencies: ["OrigamiRuntime"], swiftSettings: strict),
+        .testTarget(name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+#include "origami_kernels.h"

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Origami: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "origami",
+        abstract: "Run language models bigger than the machine: plan, load, run, quantize, split, serve.",
+        subcommands: [])
+}
