@@ -33,15 +33,15 @@ public struct TensorView: @unchecked Sendable {
         let n = elementCount
         var out = [Float](repeating: 0, count: n)
         switch dtype {
-        case .f32: for i in 0..<n { out[i] = raw.load(fromByteOffset: i * 4, as: Float.self) }
-        case .f16: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i * 2, as: Float16.self)) }
+        case .f32: for i in 0..<n { out[i] = raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self) }
+        case .f16: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)) }
         case .bf16:
-            for i in 0..<n { out[i] = Float(bitPattern: UInt32(raw.load(fromByteOffset: i * 2, as: UInt16.self)) << 16) }
-        case .i8: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i, as: Int8.self)) }
-        case .u8, .bool: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i, as: UInt8.self)) }
-        case .i16: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i * 2, as: Int16.self)) }
-        case .i32: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i * 4, as: Int32.self)) }
-        case .i64: for i in 0..<n { out[i] = Float(raw.load(fromByteOffset: i * 8, as: Int64.self)) }
+            for i in 0..<n { out[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) << 16) }
+        case .i8: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i, as: Int8.self)) }
+        case .u8, .bool: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i, as: UInt8.self)) }
+        case .i16: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+        case .i32: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        case .i64: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
         }
         return out
     }
