@@ -1,0 +1,99 @@
+public import OrigamiFormats
+public import OrigamiNN
+import OrigamiTensor
+
+/// The shared shape of every supported architecture: embeddings (plus learned positions, an embedding norm, a
+/// projection in), a stack of decoder blocks, a final norm (and projection out), and the LM head. Architecture files
+/// bind their checkpoint's tensors into this.
+public final class DecoderModel: CausalLM {
+    public let config: ModelConfig
+    public let tokenEmbedding: Embedding
+    /// Learned positions and the row offset they are read at (OPT: 2).
+    public let positionEmbedding: (table: Embedding, offset: Int)?
+    public let embeddingNorm: Norm?
+    public let projectIn: Linear?
+    public let blocks: [DecoderBlock]
+    public let finalNorm: Norm?
+    public let projectOut: Linear?
+    public let lmHead: Linear
+    public let rotary: RotaryEmbedding?
+
+    public init(config: ModelConfig, tokenEmbedding: Embedding, positionEmbedding: (table: Embedding, offset: Int)? = nil,
+                embeddingNorm: Norm? = nil, projectIn: Linear? = nil, blocks: [DecoderBlock], finalNorm: Norm?,
+                projectOut: Linear? = nil, lmHead: Linear, rotary: RotaryEmbedding?)
+    {
+        self.config = config
+        self.tokenEmbedding = tokenEmbedding
+        self.positionEmbedding = positionEmbedding
+        self.embeddingNorm = embeddingNorm
+        self.projectIn = projectIn
+        self.blocks = blocks
+        self.finalNorm = finalNorm
+        self.projectOut = projectOut
+        self.lmHead = lmHead
+        self.rotary = rotary
+    }
+
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: blocks.count, capacity: capacity, kvHeads: config.numKVHeads, headDim: config.headDim)
+    }
+
+    public var weightBytesPerToken: Int {
+        var total = lmHead.weight.storageBytes + (projectIn?.weight.storageBytes ?? 0) + (projectOut?.weight.storageBytes ?? 0)
+        for b in blocks {
+            switch b.attention.projection {
+            case .separate(let q, let k, let v): total += q.weight.storageBytes + k.weight.storageBytes + v.weight.storageBytes
+            case .fused(let qkv, _): total += qkv.weight.storageBytes
+            }
+            total += b.attention.output.weight.storageBytes
+            switch b.mlp {
+            case .gated(let g, let u, let d, _): total += g.weight.storageBytes + u.weight.storageBytes + d.weight.storageBytes
+            case .plain(let u, let d, _): total += u.weight.storageBytes + d.weight.storageBytes
+            }
+        }
+        return total
+    }
+
+    public func forward(_ tokens: [Int], cache: KVCache, logits selection: LogitsSelection, context: ComputeContext) -> [Float] {
+        let t = tokens.count
+        precondition(t > 0 && cache.length + t <= cache.capacity, "KV cache overflow")
+        let hidden = config.hiddenSize
+        let start = cache.length
+        let embedWidth = tokenEmbedding.width
+        let e = FloatBuffer(count: t * embedWidth)   // [T, embed]
+        for (i, id) in tokens.enumerated() {
+            tokenEmbedding.lookup(id, into: e.pointer + i * embedWidth)
+            if let (table, offset) = positionEmbedding {
+                table.lookup(start + i + offset, into: e.pointer + i * embedWidth, accumulate: true)
+            }
+        }
+        var x = e
+        if let projectIn {
+            let p = FloatBuffer(count: t * hidden)   // [T, hidden]
+            projectIn(e.pointer, tokens: t, into: p.pointer, context: context)
+            x = p
+        }
+        embeddingNorm?(x.pointer, rows: t, into: x.pointer)
+        let rope = rotary?.tables(positions: start..<(start + t))
+        for (l, block) in blocks.enumerated() {
+            block(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
+        }
+        cache.length += t
+
+        let rows = selection == .last ? 1 : t
+        let first = t - rows
+        let h = FloatBuffer(count: rows * hidden)   // [rows, hidden]
+        h.pointer.update(from: x.pointer + first * hidden, count: rows * hidden)
+        finalNorm?(h.pointer, rows: rows, into: h.pointer)
+        var headInput = h
+        if let projectOut {
+            let p = FloatBuffer(count: rows * projectOut.outFeatures)   // [rows, embed]
+            projectOut(h.pointer, tokens: rows, into: p.pointer, context: context)
+            headInput = p
+        }
+        let vocab = lmHead.outFeatures
+        var out = [Float](repeating: 0, count: rows * vocab)   // [rows, vocab]
+        out.withUnsafeMutableBufferPointer { lmHead(headInput.pointer, tokens: rows, into: $0.baseAddress!, context: context) }
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+public import OrigamiTensor
+
+/// A weight matrix in some storage format: dense F32/F16/BF16 today, quantized formats later. Layers hold
+/// `any LinearWeight` and never know which format they got.
+public protocol LinearWeight: Sendable {
+    /// Columns of the Hugging Face `[out, in]` weight.
+    var inFeatures: Int { get }
+    var outFeatures: Int { get }
+    /// Bytes the weight occupies (what decode streams per token).
+    var storageBytes: Int { get }
+    /// A short name of the format, e.g. "F16".
+    var formatName: String { get }
+    /// `y[tokens, out] = x[tokens, in] · Wᵀ`.
+    func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext)
+}
+
+/// A dense weight used in place from its storage (normally the checkpoint's memory mapping).
+public struct DenseWeight: LinearWeight {
+    public let view: TensorView
+
+    public init(_ view: TensorView, name: String) throws(NNError) {
+        guard view.shape.count == 2 else { throw .unsupported("tensor '\(name)': a linear weight must be 2-D, found \(view.shape)") }
+        guard [.f32, .f16, .bf16].contains(view.dtype) else {
+            throw .unsupportedDType(name: name, dtype: view.dtype, supported: [.f32, .f16, .bf16])
+        }
+        self.view = view
+    }
+
+    public var inFeatures: Int { view.shape[1] }
+    public var outFeatures: Int { view.shape[0] }
+    public var storageBytes: Int { view.byteCount }
+    public var formatName: String { view.dtype.rawValue }
+
+    public func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
+        Ops.linear(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, rows: outFeatures, cols: inFeatures, y: y,
+                   context: context)
+    }
+}
+
+/// `y = x · Wᵀ + b` over any weight format.
+public struct Linear: Sendable {
+    public let weight: any LinearWeight
+    /// `[out]`
+    public let bias: FloatBuffer?
+
+    public init(weight: any LinearWeight, bias: FloatBuffer?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Binds `<name>.weight` `[out, in]` and, when `bias` is true, `<name>.bias` `[out]`.
+    public init(_ scope: WeightScope, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool) throws(NNError) {
+        let s = scope.scope(name)
+        let w = try s.tensor("weight", shape: [outFeatures, inFeatures])
+        weight = try DenseWeight(w, name: s.fullName("weight"))
+        self.bias = bias ? try s.floats("bias", count: outFeatures) : nil
+    }
+
+    public var inFeatures: Int { weight.inFeatures }
+    public var outFeatures: Int { weight.outFeatures }
+
+    /// x: `[tokens, in]` → y: `[tokens, out]`.
+    public func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
+        weight.multiply(x, tokens: tokens, into: y, context: context)
+        if let bias {
+            let n = outFeatures
+            for t in 0..<tokens { Ops.add(y + t * n, bias.pointer, count: n) }
+        }
+    }
+}
