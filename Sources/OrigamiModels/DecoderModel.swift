@@ -61,17 +61,15 @@ public final class DecoderModel: CausalLM {
         let start = cache.length
         let embedWidth = tokenEmbedding.width
         let e = FloatBuffer(count: t * embedWidth)   // [T, embed]
-        for (i, id) in tokens.enumerated() {
-            tokenEmbedding.lookup(id, into: e.pointer + i * embedWidth)
-            if let (table, offset) = positionEmbedding {
-                table.lookup(start + i + offset, into: e.pointer + i * embedWidth, accumulate: true)
-            }
-        }
+        for (i, id) in tokens.enumerated() { tokenEmbedding.lookup(id, into: e.pointer + i * embedWidth) }
         var x = e
         if let projectIn {
             let p = FloatBuffer(count: t * hidden)   // [T, hidden]
             projectIn(e.pointer, tokens: t, into: p.pointer, context: context)
             x = p
+        }
+        if let (table, offset) = positionEmbedding {
+            for i in 0..<t { table.lookup(start + i + offset, into: x.pointer + i * hidden, accumulate: true) }
         }
         embeddingNorm?(x.pointer, rows: t, into: x.pointer)
         let rope = rotary?.tables(positions: start..<(start + t))

@@ -5,9 +5,11 @@ public import OrigamiNN
 public enum ModelRegistry {
     public static func load(config: ModelConfig, weights: WeightScope) throws(NNError) -> any CausalLM {
         switch config.family {
-        case .llama, .mistral, .qwen2: return try Llama.load(config: config, weights: weights)
-        case .falcon, .bloom, .opt, .gpt2:
-            throw .unsupported("model_type '\(config.modelType)' (\(config.family.rawValue)) is not runnable yet: supported families are llama, mistral, qwen2")
+        case .llama, .mistral, .qwen2: try Llama.load(config: config, weights: weights)
+        case .falcon: try Falcon.load(config: config, weights: weights)
+        case .bloom: try Bloom.load(config: config, weights: weights)
+        case .opt: try OPT.load(config: config, weights: weights)
+        case .gpt2: try GPT2.load(config: config, weights: weights)
         }
     }
 }

@@ -1,10 +1,13 @@
 import Foundation
+import OrigamiTensor
 
 /// How a token's position enters attention.
 public enum AttentionPositions: Sendable {
     case rotary(RotaryEmbedding)
-    /// Per-head slopes; `scaledWithScores`: Falcon scales (scores + bias), BLOOM adds the bias after scaling.
-    case alibi(slopes: [Float], scaledWithScores: Bool)
+    /// Per-head slopes times the key's absolute position. `scaledWithScores`: Falcon scales (scores + bias), BLOOM
+    /// adds the bias after scaling. `bf16Bias`: Falcon rounds the slopes and the bias to bfloat16, and that rounding
+    /// is part of the model's function.
+    case alibi(slopes: [Float], scaledWithScores: Bool, bf16Bias: Bool)
     /// Positions were added to the embeddings (learned tables).
     case none
 }
@@ -91,8 +94,8 @@ public struct Attention: Sendable {
                 let kj = kAll + (lo + j) * kvWidth + g * headDim
                 var s = Ops.dot(qh, kj, count: headDim)
                 switch positions {
-                case .alibi(let slopes, let scaled):
-                    let bias = slopes[h] * Float(lo + j - p)
+                case .alibi(let slopes, let scaled, let bf16):
+                    let bias = bf16 ? BFloat16.round(slopes[h] * Float(lo + j)) : slopes[h] * Float(lo + j)
                     s = scaled ? (s + bias) * scale : s * scale + bias
                 default: s *= scale
                 }

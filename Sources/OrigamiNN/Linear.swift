@@ -14,11 +14,14 @@ public protocol LinearWeight: Sendable {
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext)
 }
 
-/// A dense weight used in place from its storage (normally the checkpoint's memory mapping).
+/// A dense weight used in place from its storage (normally the checkpoint's memory mapping), stored `[out, in]`
+/// (nn.Linear) or, when `transposed`, `[in, out]` (GPT-2's Conv1D).
 public struct DenseWeight: LinearWeight {
     public let view: TensorView
+    public let transposed: Bool
 
-    public init(_ view: TensorView, name: String) throws(NNError) {
+    public init(_ view: TensorView, name: String, transposed: Bool = false) throws(NNError) {
+        self.transposed = transposed
         guard view.shape.count == 2 else { throw .unsupported("tensor '\(name)': a linear weight must be 2-D, found \(view.shape)") }
         guard [.f32, .f16, .bf16].contains(view.dtype) else {
             throw .unsupportedDType(name: name, dtype: view.dtype, supported: [.f32, .f16, .bf16])
@@ -26,12 +29,17 @@ public struct DenseWeight: LinearWeight {
         self.view = view
     }
 
-    public var inFeatures: Int { view.shape[1] }
-    public var outFeatures: Int { view.shape[0] }
+    public var inFeatures: Int { view.shape[transposed ? 0 : 1] }
+    public var outFeatures: Int { view.shape[transposed ? 1 : 0] }
     public var storageBytes: Int { view.byteCount }
     public var formatName: String { view.dtype.rawValue }
 
     public func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
+        if transposed {
+            Ops.linearTransposed(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, inFeatures: inFeatures,
+                                 outFeatures: outFeatures, y: y, context: context)
+            return
+        }
         Ops.linear(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, rows: outFeatures, cols: inFeatures, y: y,
                    context: context)
     }
@@ -48,11 +56,13 @@ public struct Linear: Sendable {
         self.bias = bias
     }
 
-    /// Binds `<name>.weight` `[out, in]` and, when `bias` is true, `<name>.bias` `[out]`.
-    public init(_ scope: WeightScope, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool) throws(NNError) {
+    /// Binds `<name>.weight` `[out, in]` (`[in, out]` when `transposed`) and, when `bias` is true, `<name>.bias` `[out]`.
+    public init(_ scope: WeightScope, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool,
+                transposed: Bool = false) throws(NNError)
+    {
         let s = scope.scope(name)
-        let w = try s.tensor("weight", shape: [outFeatures, inFeatures])
-        weight = try DenseWeight(w, name: s.fullName("weight"))
+        let w = try s.tensor("weight", shape: transposed ? [inFeatures, outFeatures] : [outFeatures, inFeatures])
+        weight = try DenseWeight(w, name: s.fullName("weight"), transposed: transposed)
         self.bias = bias ? try s.floats("bias", count: outFeatures) : nil
     }
 

@@ -21,6 +21,29 @@ public enum Ops {
         }
     }
 
+    /// y[tokens, out] = x[tokens, in] · W[in, out], W stored transposed (GPT-2 Conv1D): each weight row is read once
+    /// and accumulated into every token's output.
+    public static func linearTransposed(x: UnsafePointer<Float>, tokens: Int, weight: UnsafeRawPointer, dtype: DType,
+                                        inFeatures: Int, outFeatures: Int, y: UnsafeMutablePointer<Float>,
+                                        context: ComputeContext)
+    {
+        context.parallelChunks(outFeatures, minChunk: 64) { cols in
+            var row = [Float](repeating: 0, count: cols.count)
+            for t in 0..<tokens { for o in cols { y[t * outFeatures + o] = 0 } }
+            for i in 0..<inFeatures {
+                row.withUnsafeMutableBufferPointer {
+                    convertRow(weight + (i * outFeatures + cols.lowerBound) * dtype.byteSize, dtype: dtype, count: cols.count,
+                               into: $0.baseAddress!)
+                }
+                for t in 0..<tokens {
+                    let a = x[t * inFeatures + i]
+                    let yt = y + t * outFeatures + cols.lowerBound
+                    for j in 0..<cols.count { yt[j] += a * row[j] }
+                }
+            }
+        }
+    }
+
     public static func convertRow(_ src: UnsafeRawPointer, dtype: DType, count: Int, into out: UnsafeMutablePointer<Float>,
                                   accumulate: Bool = false)
     {

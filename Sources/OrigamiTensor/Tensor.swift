@@ -50,6 +50,8 @@ public struct TensorView: @unchecked Sendable {
 /// bf16 <-> f32 by bit manipulation (round to nearest even on the way down, as torch does).
 public enum BFloat16 {
     @inline(__always) public static func toFloat(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+    /// x rounded to the nearest bfloat16, as a Float.
+    @inline(__always) public static func round(_ x: Float) -> Float { toFloat(fromFloat(x)) }
     @inline(__always) public static func fromFloat(_ x: Float) -> UInt16 {
         let u = x.bitPattern
         if x.isNaN { return UInt16(u >> 16) | 0x40 }
