@@ -40,12 +40,12 @@ let package = Package(
         // Loading a model directory, generation, sampling, perplexity, benchmarks.
         .target(
             name: "OrigamiRuntime",
-            dependencies: ["OrigamiModels", "OrigamiTokenizers", "OrigamiFormats"],
+            dependencies: ["OrigamiModels", "OrigamiNN", "OrigamiKernels", "OrigamiTokenizers", "OrigamiFormats"],
             swiftSettings: fast),
         .executableTarget(
             name: "origami",
             dependencies: [
-                "OrigamiRuntime", "OrigamiFormats", "OrigamiTokenizers",
+                "OrigamiRuntime", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(
             name: "OrigamiTokenizersTests", dependencies: ["OrigamiTokenizers"], swiftSettings: strict),
         .testTarget(
-            name: "OrigamiModelsTests", dependencies: ["OrigamiRuntime"], swiftSettings: strict),
-        .testTarget(name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime"], swiftSettings: strict),
+            name: "OrigamiModelsTests", dependencies: ["OrigamiRuntime", "OrigamiModels", "OrigamiNN", "OrigamiFormats"],
+            swiftSettings: strict),
+        .testTarget(name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats"], swiftSettings: strict),
     ]
 )

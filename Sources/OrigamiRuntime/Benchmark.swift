@@ -1,0 +1,70 @@
+public import OrigamiModels
+public import OrigamiNN
+import OrigamiKernels
+import Foundation
+
+/// llama-bench-style measurements: prompt processing (pp) and token generation (tg) tokens/s over repeats, with the
+/// machine's memory bandwidth measured in the same run and the decode roofline it implies.
+public struct BenchmarkReport: Sendable {
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var repetitions: Int
+    public var threads: Int
+    public var prefillPrecision: String
+    public var promptTokensPerSecond: (mean: Double, std: Double)
+    public var generationTokensPerSecond: (mean: Double, std: Double)
+    public var loadSeconds: Double
+    public var peakResidentBytes: Int
+    public var weightBytesPerToken: Int
+    public var fileBytes: Int
+    public var kvCacheBytes: Int
+    public var bandwidthBytesPerSecond: Double
+    /// Bandwidth ÷ weight bytes per token: the fastest decode the memory allows.
+    public var rooflineTokensPerSecond: Double { bandwidthBytesPerSecond / Double(max(1, weightBytesPerToken)) }
+    public var rooflineFraction: Double { generationTokensPerSecond.mean / rooflineTokensPerSecond }
+}
+
+public enum Benchmark {
+    public static func run(model: any CausalLM, promptTokens: Int, generatedTokens: Int, repetitions: Int, context: ComputeContext,
+                           loadSeconds: Double, fileBytes: Int, progress: (String) -> Void = { _ in }) -> BenchmarkReport
+    {
+        var random = SeededRandom(seed: 1234)
+        let vocab = model.config.vocabSize
+        let capacity = max(promptTokens, generatedTokens) + 1
+        let cache = model.makeCache(capacity: capacity)
+        // Warm-up: touches every weight page once so the first repetition does not measure page faults.
+        progress("warm-up")
+        _ = model.forward([1], cache: cache, logits: .last, context: context)
+        var pp: [Double] = []
+        var tg: [Double] = []
+        for r in 0..<repetitions {
+            if promptTokens > 0 {
+                progress("pp\(promptTokens) \(r + 1)/\(repetitions)")
+                let ids = (0..<promptTokens).map { _ in Int(random.next() % UInt64(vocab)) }
+                cache.reset()
+                let start = Date()
+                _ = model.forward(ids, cache: cache, logits: .last, context: context)
+                pp.append(Double(promptTokens) / Date().timeIntervalSince(start))
+            }
+            if generatedTokens > 0 {
+                progress("tg\(generatedTokens) \(r + 1)/\(repetitions)")
+                cache.reset()
+                var id = Int(random.next() % UInt64(vocab))
+                let start = Date()
+                for _ in 0..<generatedTokens {
+                    let logits = model.forward([id], cache: cache, logits: .last, context: context)
+                    id = Sampler.argmax(logits)
+                }
+                tg.append(Double(generatedTokens) / Date().timeIntervalSince(start))
+            }
+        }
+        progress("memory bandwidth")
+        let bandwidth = measureMemoryBandwidth(bytes: 1 << 30, threads: context.threads)
+        return BenchmarkReport(
+            promptTokens: promptTokens, generatedTokens: generatedTokens, repetitions: repetitions, threads: context.threads,
+            prefillPrecision: context.prefillPrecision.rawValue, promptTokensPerSecond: meanAndSpread(pp),
+            generationTokensPerSecond: meanAndSpread(tg), loadSeconds: loadSeconds,
+            peakResidentBytes: SystemInfo.peakResidentBytes(), weightBytesPerToken: model.weightBytesPerToken,
+            fileBytes: fileBytes, kvCacheBytes: cache.byteCount, bandwidthBytesPerSecond: bandwidth)
+    }
+}

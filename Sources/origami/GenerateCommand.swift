@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import OrigamiRuntime
+
+/// `origami generate "prompt"`: stream a continuation.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Continue a prompt, streaming the text as it is produced.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(name: [.customShort("n"), .customLong("max-tokens")], help: "Most tokens to generate.")
+    var maxTokens = 128
+
+    @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).")
+    var stops: [String] = []
+
+    @Flag(help: "Do not add the tokenizer's special tokens (e.g. BOS) to the prompt.")
+    var noSpecial = false
+
+    @Flag(help: "Print prompt ids, generated ids, text and timings as JSON instead of streaming.")
+    var json = false
+
+    @Argument(help: "The prompt.")
+    var prompt: String
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let context = modelOptions.makeContext()
+        let ids = loaded.tokenizer.encode(prompt, addSpecialTokens: !noSpecial)
+        guard !ids.isEmpty else { throw ValidationError("the prompt encodes to no tokens; pass some text or drop --no-special") }
+        let capacity = min(loaded.config.maxPositionEmbeddings, ids.count + maxTokens)
+        guard ids.count < capacity || ids.count < loaded.config.maxPositionEmbeddings else {
+            throw ValidationError("the prompt has \(ids.count) tokens; the model's context is \(loaded.config.maxPositionEmbeddings)")
+        }
+        let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, context: context, capacity: capacity)
+        let options = GenerationOptions(maxNewTokens: maxTokens, sampling: sampling.parameters, stopTokenIds: loaded.eosTokenIds,
+                                        stopStrings: stops)
+        if !json { emit(prompt) }
+        let result = generator.generate(promptIds: ids, options: options) { piece in
+            if !json { emit(piece) }
+            return true
+        }
+        if json {
+            print(try jsonString([
+                "prompt_ids": result.promptIds, "generated_ids": result.generatedIds, "text": result.text,
+                "finish_reason": result.finishReason.rawValue,
+                "timings": ["load_s": loaded.loadSeconds, "prefill_s": result.prefillSeconds, "decode_s": result.decodeSeconds,
+                            "prefill_tokens_per_s": result.prefillTokensPerSecond, "decode_tokens_per_s": result.decodeTokensPerSecond],
+            ]))
+        } else {
+            emit("\n")
+            note(String(format: "[prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s; %@]", result.promptIds.count,
+                        result.prefillTokensPerSecond, result.generatedIds.count, result.decodeTokensPerSecond, result.finishReason.rawValue))
+        }
+    }
+}
