@@ -57,3 +57,27 @@ import Testing
         #expect(abs(result.perplexity - p.value) / p.value < 5e-5, "\(name): ppl \(result.perplexity) vs \(p.value)")
     }
 }
+
+/// 40 greedy tokens: the KV cache over a longer run.
+@Suite struct GoldenLongGenerationTests {
+    @Test(arguments: ["llama", "gpt2"])
+    func fortyGreedyTokens(_ name: String) throws {
+        let g = try GoldenModel(name)
+        let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: g.directory.appendingPathComponent("golden_generate_long.json"))) as! [String: Any]
+        let prompt = spec["prompt_ids"] as! [Int]
+        let expected = spec["new_ids"] as! [Int]
+        let margins = spec["margins"] as! [Double]
+        let model = try g.load()
+        let cache = model.makeCache(capacity: 64)
+        let context = ComputeContext(threads: 2)
+        var logits = model.forward(prompt, cache: cache, logits: .last, context: context)
+        for (i, want) in expected.enumerated() {
+            let got = Sampler.argmax(logits)
+            if got != want {
+                #expect(margins[i] < 1e-3, "\(name): token \(i) is \(got), transformers chose \(want) with margin \(margins[i])")
+                return
+            }
+            logits = model.forward([got], cache: cache, logits: .last, context: context)
+        }
+    }
+}
