@@ -158,6 +158,17 @@ def family_texts(extra: list[str]) -> list[str]:
 # Training helpers
 
 
+def frequent_alphabet(size: int) -> list[str]:
+    """The most frequent corpus characters, ties broken by code point. Passing these as the initial alphabet with
+    limit_alphabet equal to their number keeps training deterministic: the trainer's own cut breaks ties by
+    hash order."""
+    counts = {}
+    for line in CORPUS:
+        for c in line:
+            counts[c] = counts.get(c, 0) + 1
+    return sorted(counts, key=lambda c: (-counts[c], c))[:size]
+
+
 def byte_level_trainer(vocab_size: int, special: list[str]) -> trainers.BpeTrainer:
     return trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -169,8 +180,15 @@ def byte_level_trainer(vocab_size: int, special: list[str]) -> trainers.BpeTrain
 
 def sentencepiece_like(tok: Tokenizer, vocab_size: int, specials: list[str], limit_alphabet: int) -> dict:
     """Train on ▁-words, then lay the vocabulary out like Llama's: specials, 256 byte tokens, learned pieces."""
+    alphabet = frequent_alphabet(limit_alphabet)
+    if "▁" not in alphabet:
+        alphabet.append("▁")
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[], limit_alphabet=limit_alphabet, show_progress=False
+        vocab_size=vocab_size,
+        special_tokens=[],
+        initial_alphabet=alphabet,
+        limit_alphabet=len(alphabet),
+        show_progress=False,
     )
     tok.train_from_iterator(CORPUS, trainer)
     data = json.loads(tok.to_str())
@@ -641,12 +659,28 @@ def misc():
     )
     tok.decoder = decoders.BPEDecoder(suffix="</w>")
     trainer = trainers.BpeTrainer(
-        vocab_size=700, special_tokens=specials, end_of_word_suffix="</w>", limit_alphabet=70, show_progress=False
+        vocab_size=700,
+        special_tokens=specials,
+        end_of_word_suffix="</w>",
+        initial_alphabet=frequent_alphabet(70),
+        limit_alphabet=70,
+        show_progress=False,
     )
     tok.train_from_iterator(CORPUS, trainer)
-    ids = {s: tok.token_to_id(s) for s in specials}
-    tok.post_processor = processors.BertProcessing(("[SEP]", ids["[SEP]"]), ("[CLS]", ids["[CLS]"]))
     data = json.loads(tok.to_str())
+    # The trainer numbers suffixed characters ("a</w>") in hash order; renumber so reruns write the same file.
+    merged = []
+    for a, b in data["model"]["merges"]:
+        if a + b not in merged:
+            merged.append(a + b)
+    base = sorted(t for t in data["model"]["vocab"] if t not in specials and t not in set(merged))
+    data["model"]["vocab"] = {t: i for i, t in enumerate(specials + base + merged)}
+    for token in data["added_tokens"]:
+        token["id"] = data["model"]["vocab"][token["content"]]
+    ids = data["model"]["vocab"]
+    data["post_processor"] = json.loads(
+        processors.BertProcessing(("[SEP]", ids["[SEP]"]), ("[CLS]", ids["[CLS]"])).__getstate__()
+    )
     config = {
         "unk_token": "[UNK]",
         "cls_token": "[CLS]",
