@@ -277,6 +277,8 @@ def save_family(name: str, data: dict, config: dict, texts: list[str], patch_jso
                 "ids": ids,
                 "ids_no_special": ids_no_special,
                 "tokens": loaded.convert_ids_to_tokens(ids),
+                # Normalized added tokens print in normalized form but are looked up by their written form.
+                "ids_of_tokens": [loaded._tokenizer.token_to_id(t) for t in loaded.convert_ids_to_tokens(ids)],
                 "decoded": loaded.decode(ids),
                 "decoded_skip_special": loaded.decode(ids, skip_special_tokens=True),
                 "decoded_no_special": loaded.decode(ids_no_special),
@@ -288,7 +290,10 @@ def save_family(name: str, data: dict, config: dict, texts: list[str], patch_jso
         "vocab_size": len(loaded),
         "bos_token_id": loaded.bos_token_id,
         "eos_token_id": loaded.eos_token_id,
-        "special_ids": sorted(set(loaded.all_special_ids)),
+        # transformers' all_special_ids: the named special tokens (bos, eos, unk, pad...).
+        "named_special_ids": sorted(set(loaded.all_special_ids)),
+        # Every added token marked special: what decode(skip_special_tokens=True) drops.
+        "special_added_ids": sorted(i for i, t in loaded.added_tokens_decoder.items() if t.special),
         "cases": goldens,
     }
     with open(os.path.join(directory, "goldens.json"), "w", encoding="utf-8") as f:
