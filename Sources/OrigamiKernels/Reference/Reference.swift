@@ -49,7 +49,7 @@ public enum Reference {
     }
 
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = alpha * x[i] + y[i] }
+        for i in 0..<count { y[i] = Float(Double(alpha) * Double(x[i]) + Double(y[i])) }
     }
 
     public static func rmsNorm(
@@ -76,7 +76,9 @@ public enum Reference {
         }
     }
 
-    /// Softmax of x · scale; an all −∞ row gives zeros (as the fast kernel documents).
+    /// Softmax of x · scale; an all −∞ row gives zeros (as the fast kernel documents). The shifted logit
+    /// x·scale − max is rounded to Float as an f32 model computes it (at |logit| ~ 100 that rounding alone moves
+    /// exp by several ulps); exp and the sum are in Double.
     public static func softmax(_ x: UnsafePointer<Float>, count: Int, scale: Float = 1, into out: UnsafeMutablePointer<Float>) {
         var m = -Double.infinity
         for i in 0..<count { m = max(m, Double(x[i] * scale)) }
@@ -84,9 +86,10 @@ public enum Reference {
             for i in 0..<count { out[i] = 0 }
             return
         }
+        let mf = Float(m)
         var s = 0.0
-        for i in 0..<count { s += exp(Double(x[i] * scale) - m) }
-        for i in 0..<count { out[i] = Float(exp(Double(x[i] * scale) - m) / s) }
+        for i in 0..<count { s += exp(Double(x[i] * scale - mf)) }
+        for i in 0..<count { out[i] = Float(exp(Double(x[i] * scale - mf)) / s) }
     }
 
     public static func silu(_ x: Float) -> Float { Float(Double(x) / (1 + exp(-Double(x)))) }
