@@ -1,1 +1,0 @@
-#include "origami_kernels.h"

@@ -1,0 +1,115 @@
+import Dispatch
+import Foundation
+import OrigamiTensor
+import COrigamiKernels
+
+/// Timings of the kernels on this machine, for `origami bench`: memory bandwidth (the decode roof), thread-pool
+/// call overhead, matrix × vector per weight dtype as GB/s and share of the bandwidth, and matrix × matrix at
+/// 128 tokens as GFLOP/s in both precisions.
+///
+/// Weights are laid out as copies filling ~1 GiB and each timed call reads the next copy, so no matrix is served
+/// from the last-level cache (hundreds of MiB on server parts) the way it would never be in a real forward pass.
+/// Figures are the best and the median of the repeats; a shared machine makes single runs wander.
+public enum KernelBenchmarks {
+    /// Runs everything (about a minute on 2 cores) and returns a plain-text report.
+    public static func run(pool: ThreadPool = .shared, ringBytes: Int = 1 << 30, repeats: Int = 15) -> String {
+        var out = ""
+        func line(_ s: String) { out += s + "\n" }
+        let bandwidth = measureMemoryBandwidth(bytes: ringBytes, pool: pool, repeats: 5)
+        line("threads \(pool.threadCount), AMX \(Gemm.hasAMX ? "yes" : "no")")
+        line(String(format: "memory bandwidth (streaming read, best of 5): %.1f GB/s", bandwidth / 1e9))
+        let (poolBest, poolMedian) = poolOverhead(pool)
+        let (dispatchBest, dispatchMedian) = dispatchOverhead(threads: pool.threadCount)
+        line(String(format: "thread pool call (empty body, %d chunks): best %.2f µs, median %.2f µs", pool.threadCount,
+                    poolBest * 1e6, poolMedian * 1e6))
+        line(String(format: "  DispatchQueue.concurrentPerform for comparison: best %.2f µs, median %.2f µs",
+                    dispatchBest * 1e6, dispatchMedian * 1e6))
+
+        guard let ring = try? AlignedBuffer(byteCount: ringBytes, zeroed: false) else {
+            line("cannot allocate \(ringBytes) bytes for the weight ring")
+            return out
+        }
+        fillWeights(ring)
+        let maxIn = 5632
+        var x = [Float](repeating: 0, count: 128 * maxIn)
+        var y = [Float](repeating: 0, count: 128 * 11008)
+        for i in x.indices { x[i] = Float((i * 7919) % 2001) / 1000 - 1 }
+
+        line("")
+        line("matrix × vector (1 token)          GB/s best  median   % of bandwidth (best)")
+        for (rows, cols) in [(11008, 4096), (5632, 2048)] {
+            for dtype in [DType.f32, .f16, .bf16] {
+                let times = timeRing(ring, rows: rows, cols: cols, dtype: dtype, repeats: repeats * 2) { w in
+                    Gemm.matvec(x: x, tokens: 1, weight: w, bias: nil, y: &y, pool: pool)
+                }
+                let bytes = Double(rows * cols * dtype.byteSize)
+                line(String(format: "  %5d × %-5d %-4@                 %6.1f  %6.1f   %5.1f%%", rows, cols,
+                            dtype.rawValue, bytes / times.best / 1e9, bytes / times.median / 1e9,
+                            100 * bytes / times.best / bandwidth))
+            }
+        }
+
+        line("")
+        line("matrix × matrix (128 tokens)       GFLOP/s best  median   ms (best)")
+        let tokens = 128
+        for (rows, cols) in [(5632, 2048), (2048, 5632), (2048, 2048)] {
+            for dtype in [DType.f32, .f16, .bf16] {
+                for precision in MatmulPrecision.allCases {
+                    let times = timeRing(ring, rows: rows, cols: cols, dtype: dtype, repeats: repeats) { w in
+                        linear(x: x, tokens: tokens, weight: w, bias: nil, y: &y, precision: precision, pool: pool)
+                    }
+                    let flops = 2.0 * Double(tokens * rows * cols)
+                    let name = precision == .f32 ? "f32" : (Gemm.hasAMX ? "bf16 (AMX)" : "bf16 (dpbf16)")
+                    line(String(format: "  %5d × %-5d %-4@ %-13@  %7.1f  %7.1f   %6.2f", rows, cols, dtype.rawValue,
+                                name, flops / times.best / 1e9, flops / times.median / 1e9, times.best * 1e3))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Best and median seconds per call of `body`, each call on the next copy of a rows × cols matrix in the ring.
+    private static func timeRing(
+        _ ring: AlignedBuffer, rows: Int, cols: Int, dtype: DType, repeats: Int, _ body: (WeightMatrix) -> Void
+    ) -> (best: Double, median: Double) {
+        let bytes = (rows * cols * dtype.byteSize + 4095) / 4096 * 4096
+        let copies = max(1, ring.byteCount / bytes)
+        var times: [Double] = []
+        for i in 0..<(repeats + 1) {
+            let w = try! WeightMatrix(data: ring.raw + (i % copies) * bytes, dtype: dtype, rows: rows, cols: cols)
+            let start = ok_now_ns()
+            body(w)
+            let t = Double(ok_now_ns() - start) * 1e-9
+            if i > 0 { times.append(t) }   // the first call pays for page faults and scratch allocation
+        }
+        times.sort()
+        return (times[0], times[times.count / 2])
+    }
+
+    /// 16-bit words 0x3800...0x3BFF: f16 in [0.5, 1), small bf16 values, normal f32 pairs — finite for every dtype.
+    private static func fillWeights(_ ring: AlignedBuffer) {
+        let words = ring.pointer(as: UInt16.self)
+        for i in 0..<(ring.byteCount / 2) { words[i] = 0x3800 | UInt16(truncatingIfNeeded: i &* 2_654_435_761 >> 7) & 0x3FF }
+    }
+
+    private static func poolOverhead(_ pool: ThreadPool) -> (Double, Double) {
+        batchTimes { pool.parallelFor(pool.threadCount) { _ in } }
+    }
+
+    private static func dispatchOverhead(threads: Int) -> (Double, Double) {
+        batchTimes { DispatchQueue.concurrentPerform(iterations: threads) { _ in } }
+    }
+
+    /// Seconds per call: 20 batches of 1000 calls, best and median batch.
+    private static func batchTimes(_ call: () -> Void) -> (Double, Double) {
+        for _ in 0..<1000 { call() }
+        var batches: [Double] = []
+        for _ in 0..<20 {
+            let start = ok_now_ns()
+            for _ in 0..<1000 { call() }
+            batches.append(Double(ok_now_ns() - start) * 1e-9 / 1000)
+        }
+        batches.sort()
+        return (batches[0], batches[batches.count / 2])
+    }
+}
