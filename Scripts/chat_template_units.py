@@ -355,3 +355,55 @@ UNITS = [
     ("dict literal in output", "{{ {'a': {'b': 1}} }}", {}),
     ("statement inside brackets keeps going", "{{ [1,\n 2] }}", {}),
 ]
+
+
+def _whitespace_fuzz(count, seed):
+    """Random mixes of text, tags and whitespace control, for the lexer's trim/lstrip rules.
+
+    A fixed seed keeps the goldens stable; the pieces are chosen so every template is valid Jinja.
+    """
+    import random
+
+    rng = random.Random(seed)
+    spaces = ["", " ", "  ", "\t", "\n", " \n", "\n  ", "\n\n", "\n\t ", "\u00a0", " \n \n"]
+    signs = ["", "", "", "-", "+"]
+    end_signs = ["", "", "", "-", "+"]
+
+    def ws():
+        return rng.choice(spaces)
+
+    def block(body):
+        return "{%" + rng.choice(signs) + " " + body + " " + rng.choice(end_signs) + "%}"
+
+    def expr(body):
+        return "{{" + rng.choice(["", "", "-"]) + " " + body + " " + rng.choice(["", "", "-"]) + "}}"
+
+    def comment():
+        return "{#" + rng.choice(signs) + " note " + rng.choice(end_signs) + "#}"
+
+    def piece(depth):
+        kind = rng.randrange(9 if depth < 2 else 5)
+        if kind == 0:
+            return ws() + rng.choice(["a", "b c", "x\ny", ""]) + ws()
+        if kind == 1:
+            return ws() + expr(rng.choice(["v", "'s'", "n + 1", "none", "items | length"])) + ws()
+        if kind == 2:
+            return ws() + comment() + ws()
+        if kind == 3:
+            return ws() + block("set t = " + rng.choice(["1", "'q'", "v ~ 'z'"])) + ws() + expr("t") + ws()
+        if kind == 4:
+            return ws() + "{%" + rng.choice(signs) + " raw " + rng.choice(["", "-"]) + "%}" + ws() + "{{ kept }}" + ws() + "{%" + rng.choice(signs) + " endraw " + rng.choice(end_signs) + "%}" + ws()
+        body = "".join(piece(depth + 1) for _ in range(rng.randrange(1, 3)))
+        if kind in (5, 6):
+            other = "".join(piece(depth + 1) for _ in range(rng.randrange(0, 2)))
+            return ws() + block("if " + rng.choice(["flag", "not flag", "n > 1"])) + body + block("else") + other + block("endif") + ws()
+        return ws() + block("for i in items") + body + expr("loop.index") + block("endfor") + ws()
+
+    cases = []
+    for i in range(count):
+        template = "".join(piece(0) for _ in range(rng.randrange(1, 5)))
+        cases.append((f"whitespace fuzz {i}", template, {"v": "V", "n": 2, "flag": i % 2 == 0, "items": [1, 2]}))
+    return cases
+
+
+UNITS += _whitespace_fuzz(400, seed=20240607)

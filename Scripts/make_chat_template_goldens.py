@@ -185,6 +185,83 @@ TOOL_CASES = [
 ]
 
 
+QWEN_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "search",
+        "description": "Search the web",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}}},
+    },
+}
+
+TOOL_CASES += [
+    {
+        "template": "qwen3.5-style",
+        "conversation": "reasoning-in-history",
+        "messages": [
+            system("  Be brief.  "),
+            user("What is 2+2?"),
+            assistant("<think>\nsimple sum\n</think>\n\n4"),
+            user("And 3+3?"),
+        ],
+        "extra": {},
+    },
+    {
+        "template": "qwen3.5-style",
+        "conversation": "thinking-disabled",
+        "messages": [user("Hi")],
+        "extra": {"enable_thinking": False},
+    },
+    {
+        "template": "qwen3.5-style",
+        "conversation": "multimodal-content",
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "image", "image": "cat.png"},
+                {"type": "text", "text": "What is this?"},
+                {"type": "video", "video": "clip.mp4"},
+                {"type": "image_url", "image_url": {"url": "http://x/y.png"}},
+            ]},
+            assistant("A cat."),
+            {"role": "user", "content": [{"type": "image", "image": "dog.png"}, {"type": "text", "text": "And this?"}]},
+        ],
+        "extra": {"add_vision_id": True},
+    },
+    {
+        "template": "qwen3.5-style",
+        "conversation": "tools-and-responses",
+        "messages": [
+            system("You search."),
+            user("Find cats"),
+            {
+                "role": "assistant",
+                "content": "Searching now.",
+                "tool_calls": [
+                    {"type": "function", "function": {"name": "search", "arguments": {"query": "cats", "limit": 3}}},
+                    {"type": "function", "function": {"name": "search", "arguments": {"query": "kittens", "filters": ["a", "b"], "opts": {"safe": True}}}},
+                ],
+            },
+            {"role": "tool", "content": "cats result"},
+            {"role": "tool", "content": "kittens result"},
+            user("Thanks"),
+        ],
+        "extra": {"tools": [QWEN_TOOL]},
+    },
+    {
+        "template": "qwen3.5-style",
+        "conversation": "no-user-query",
+        "messages": [system("Only a system message")],
+        "extra": {},
+    },
+    {
+        "template": "qwen3.5-style",
+        "conversation": "image-in-system-message",
+        "messages": [{"role": "system", "content": [{"type": "image", "image": "x.png"}]}, user("hi")],
+        "extra": {},
+    },
+]
+
+
 def make_tokenizer(bos, eos, template):
     """A tokenizer that carries only the special tokens and the template, as a model's would."""
     vocab = {"<unk>": 0}
