@@ -12,7 +12,13 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     @Option(help: "Prompt-processing precision: f32 (exact) or bf16 (faster, BF16 dot products).")
-    var prefillPrecision: ComputeContext.PrefillPrecision = .f32
+    var prefillPrecision: String = "f32"
+
+    func validate() throws {
+        guard ComputeContext.PrefillPrecision(rawValue: prefillPrecision) != nil else {
+            throw ValidationError("--prefill-precision must be f32 or bf16, not '\(prefillPrecision)'")
+        }
+    }
 
     /// The model directory to use: --model, else $ORIGAMI_DEFAULT_MODEL, else Models/default in the working directory
     /// or in the checkout this binary was built from.
@@ -26,7 +32,8 @@ struct ModelOptions: ParsableArguments {
     }
 
     func makeContext() -> ComputeContext {
-        ComputeContext(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, prefillPrecision: prefillPrecision)
+        ComputeContext(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                       prefillPrecision: ComputeContext.PrefillPrecision(rawValue: prefillPrecision) ?? .f32)
     }
 
     func load() throws -> LoadedModel {
@@ -34,7 +41,6 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-extension ComputeContext.PrefillPrecision: ExpressibleByArgument {}
 
 /// Sampling flags, with llama.cpp's defaults.
 struct SamplingOptions: ParsableArguments {
