@@ -1,33 +1,28 @@
-import Dispatch
+public import OrigamiKernels
 
 /// How layers run: the worker threads, and the precision of matrix × matrix products in prefill.
 public final class ComputeContext: Sendable {
     public enum PrefillPrecision: String, Sendable, CaseIterable {
         /// Products in F32 (weights upcast): matches the reference to float rounding.
         case f32
-        /// Activations rounded to BF16 and multiplied with BF16 dot products: about twice the FLOP/s.
+        /// Activations and weights rounded to BF16, products summed in F32: several times the FLOP/s.
         case bf16
     }
 
-    public let threads: Int
+    public let pool: ThreadPool
     public let prefillPrecision: PrefillPrecision
+    public var threads: Int { pool.threadCount }
 
     public init(threads: Int, prefillPrecision: PrefillPrecision = .f32) {
-        self.threads = max(1, threads)
+        pool = threads == ThreadPool.shared.threadCount ? .shared : ThreadPool(threads: max(1, threads))
         self.prefillPrecision = prefillPrecision
     }
 
+    var matmulPrecision: MatmulPrecision { prefillPrecision == .bf16 ? .bf16 : .f32 }
+
     /// Runs `body(i)` for i in 0..<count across the threads.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        if threads == 1 || count == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            // The body runs on other threads only until concurrentPerform returns; callers own the data it touches.
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: count) { work($0) }
-        }
+        pool.parallelFor(count, body)
     }
 
     /// Splits 0..<n into about `threads × 4` contiguous chunks and runs them in parallel.

@@ -10,8 +10,9 @@ public protocol LinearWeight: Sendable {
     var storageBytes: Int { get }
     /// A short name of the format, e.g. "F16".
     var formatName: String { get }
-    /// `y[tokens, out] = x[tokens, in] · Wᵀ`.
-    func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext)
+    /// `y[tokens, out] = x[tokens, in] · Wᵀ (+ bias[out])`.
+    func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
+                  context: ComputeContext)
 }
 
 /// A dense weight used in place from its storage (normally the checkpoint's memory mapping), stored `[out, in]`
@@ -34,14 +35,16 @@ public struct DenseWeight: LinearWeight {
     public var storageBytes: Int { view.byteCount }
     public var formatName: String { view.dtype.rawValue }
 
-    public func multiply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
+    public func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
+                         context: ComputeContext)
+    {
         if transposed {
             Ops.linearTransposed(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, inFeatures: inFeatures,
-                                 outFeatures: outFeatures, y: y, context: context)
+                                 outFeatures: outFeatures, bias: bias, y: y, context: context)
             return
         }
-        Ops.linear(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, rows: outFeatures, cols: inFeatures, y: y,
-                   context: context)
+        Ops.linear(x: x, tokens: tokens, weight: view.raw, dtype: view.dtype, rows: outFeatures, cols: inFeatures, bias: bias,
+                   y: y, context: context)
     }
 }
 
@@ -71,10 +74,6 @@ public struct Linear: Sendable {
 
     /// x: `[tokens, in]` → y: `[tokens, out]`.
     public func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
-        weight.multiply(x, tokens: tokens, into: y, context: context)
-        if let bias {
-            let n = outFeatures
-            for t in 0..<tokens { Ops.add(y + t * n, bias.pointer, count: n) }
-        }
+        weight.multiply(x, tokens: tokens, bias: bias?.pointer, into: y, context: context)
     }
 }
