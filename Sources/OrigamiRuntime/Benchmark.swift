@@ -58,13 +58,15 @@ public enum Benchmark {
                 tg.append(Double(generatedTokens) / Date().timeIntervalSince(start))
             }
         }
+        // Peak RSS before the bandwidth probe, whose own buffer is not the model's memory.
+        let peak = SystemInfo.peakResidentBytes()
         progress("memory bandwidth")
-        let bandwidth = measureMemoryBandwidth(bytes: 1 << 30, threads: context.threads)
+        let bandwidth = measureMemoryBandwidth(bytes: 512 << 20, threads: context.threads)
         return BenchmarkReport(
             promptTokens: promptTokens, generatedTokens: generatedTokens, repetitions: repetitions, threads: context.threads,
             prefillPrecision: context.prefillPrecision.rawValue, promptTokensPerSecond: meanAndSpread(pp),
             generationTokensPerSecond: meanAndSpread(tg), loadSeconds: loadSeconds,
-            peakResidentBytes: SystemInfo.peakResidentBytes(), weightBytesPerToken: model.weightBytesPerToken,
+            peakResidentBytes: peak, weightBytesPerToken: model.weightBytesPerToken,
             fileBytes: fileBytes, kvCacheBytes: cache.byteCount, bandwidthBytesPerSecond: bandwidth)
     }
 }

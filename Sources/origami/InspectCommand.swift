@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrigamiFormats
+import OrigamiRuntime
 import OrigamiTensor
 
 /// `origami inspect MODEL_DIR`: what a checkpoint holds, read from the headers alone (no tensor data is touched).
@@ -17,6 +18,9 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Omit the per-tensor table.")
     var noTensors = false
 
+    @Flag(help: "Read every tensor once and print its sum (checks the data; peak RSS stays ≈ the file size).")
+    var checksum = false
+
     func run() throws {
         let checkpoint = try SafeTensorsCheckpoint(path: model)
         var isDir: ObjCBool = false
@@ -31,6 +35,13 @@ struct Inspect: ParsableCommand {
             byDType[e.dtype, default: (0, 0)].bytes += e.byteCount
         }
         let params = checkpoint.entries.reduce(0) { $0 + $1.elementCount }
+        var sums: [String: Double] = [:]
+        if checksum {
+            for e in checkpoint.entries {
+                let view = try checkpoint.tensor(named: e.name)
+                sums[e.name] = tensorSum(view)
+            }
+        }
         let dtypes = byDType.keys.sorted { $0.rawValue < $1.rawValue }
 
         if json {
@@ -42,11 +53,14 @@ struct Inspect: ParsableCommand {
                 "dtypes": Dictionary(uniqueKeysWithValues: dtypes.map { ($0.rawValue, ["parameters": byDType[$0]!.params, "bytes": byDType[$0]!.bytes]) }),
             ]
             if let m = checkpoint.metadata { out["metadata"] = m }
+            out["peak_rss_bytes"] = SystemInfo.peakResidentBytes()
             if let c = config { out["config"] = configSummary(c) }
             if !noTensors {
                 out["tensors"] = checkpoint.entries.map {
-                    ["name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.shape, "bytes": $0.byteCount,
-                     "file": URL(fileURLWithPath: $0.file).lastPathComponent, "offset": $0.fileOffset] as [String: Any]
+                    var t: [String: Any] = ["name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.shape, "bytes": $0.byteCount,
+                                            "file": URL(fileURLWithPath: $0.file).lastPathComponent, "offset": $0.fileOffset]
+                    if let s = sums[$0.name] { t["sum"] = s }
+                    return t
                 }
             }
             let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
@@ -71,15 +85,17 @@ struct Inspect: ParsableCommand {
             let v = byDType[d]!
             print("  \(d.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(grouped(v.params).leftPad(16)) params \(grouped(v.bytes).leftPad(18)) bytes (\(formatBytes(v.bytes)))")
         }
+        print("Peak RSS:     \(formatBytes(SystemInfo.peakResidentBytes()))\(checksum ? " (after reading every tensor)" : " (headers only)")")
         guard !noTensors else { return }
         let width = max(6, checkpoint.entries.map(\.name.count).max() ?? 0)
         print("Tensors (\(checkpoint.entries.count)):")
-        print("  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "  dtype  " + "shape".padding(toLength: 20, withPad: " ", startingAt: 0) + "         bytes")
+        print("  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "  dtype  " + "shape".padding(toLength: 20, withPad: " ", startingAt: 0) + "         bytes" + (checksum ? "                 sum" : ""))
         for e in checkpoint.entries {
             let shape = "[" + e.shape.map(String.init).joined(separator: ", ") + "]"
             print("  " + e.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                   + e.dtype.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0) + "  "
-                  + shape.padding(toLength: 20, withPad: " ", startingAt: 0) + grouped(e.byteCount).leftPad(14))
+                  + shape.padding(toLength: 20, withPad: " ", startingAt: 0) + grouped(e.byteCount).leftPad(14)
+                  + (sums[e.name].map { String(format: "%20.6f", $0) } ?? ""))
         }
     }
 
@@ -119,4 +135,21 @@ func grouped(_ n: Int) -> String {
 
 extension String {
     func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+/// Sum of a tensor's elements in Double, reading the mapping in place, one page at a time.
+func tensorSum(_ v: TensorView) -> Double {
+    var s = 0.0
+    let n = v.elementCount
+    switch v.dtype {
+    case .f32: for i in 0..<n { s += Double(v.raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)) }
+    case .f16: for i in 0..<n { s += Double(v.raw.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)) }
+    case .bf16: for i in 0..<n { s += Double(BFloat16.toFloat(v.raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
+    case .i8: for i in 0..<n { s += Double(v.raw.load(fromByteOffset: i, as: Int8.self)) }
+    case .u8, .bool: for i in 0..<n { s += Double(v.raw.load(fromByteOffset: i, as: UInt8.self)) }
+    case .i16: for i in 0..<n { s += Double(v.raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+    case .i32: for i in 0..<n { s += Double(v.raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+    case .i64: for i in 0..<n { s += Double(v.raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
+    }
+    return s
 }
