@@ -41,3 +41,4 @@ OK_INLINE size_t ok_dtype_size(int dtype) { return dtype == OK_F32 ? 4 : 2; }
 OK_INLINE __m512i ok_f32x32_to_bf16(__m512 lo, __m512 hi) {
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
+

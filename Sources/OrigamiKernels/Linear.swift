@@ -71,8 +71,9 @@ public enum Gemm {
     ) {
         let rows = weight.rows, cols = weight.cols
         guard tokens > 0, rows > 0 else { return }
-        // ~8 chunks per thread balance a noisy machine; ≥ 16 rows keep the claim cost (~0.1 µs) negligible.
-        let perChunk = max(16, (rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) + 3) & ~3
+        // ~8 chunks per thread balance a noisy machine; ≥ 16 rows keep the claim cost (~0.1 µs) negligible;
+        // multiples of 8 rows suit the kernel, which streams 8 rows at a time.
+        let perChunk = (max(16, (rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8)) + 7) & ~7
         let chunks = (rows + perChunk - 1) / perChunk
         let code = weight.kernelCode, data = weight.data, ld = weight.rowStride
         pool.parallelFor(chunks) { c in
