@@ -140,7 +140,10 @@ public enum Gemm {
             pool.parallelFor((groups + 1) / 2) { b in
                 ok_pack_x_amx(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
-            rowChunks(weight, chunkRows: 64, pool: pool) { r0, r1 in
+            // Long chunks let the kernel prefetch each next 32-row block while computing the current one; short
+            // matrices still get a few chunks per thread.
+            let chunkRows = min(256, max(32, (weight.rows / (pool.threadCount * 2) + 31) / 32 * 32))
+            rowChunks(weight, chunkRows: chunkRows, pool: pool) { r0, r1 in
                 ok_gemm_amx_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                  y + t0 * weight.rows, weight.rows)
             }
