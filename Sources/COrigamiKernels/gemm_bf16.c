@@ -51,7 +51,7 @@ OK_INLINE void kernel(int MV, int nr, const uint32_t *xp, const uint32_t *w, siz
         __m512bh a[2];
         for (int v = 0; v < MV; v++) a[v] = (__m512bh)_mm512_load_si512(xp + p * OK_GEMM_TB + 16 * v);
         for (int j = 0; j < nr; j++) {
-            __m512bh b = (__m512bh)_mm512_set1_epi32((int)w[j * ldw + p]);
+            __m512bh b = (__m512bh)_mm512_set1_epi32((int)ok_load_u32(w + j * ldw + p));
             for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], a[v], b);
         }
     }

@@ -25,6 +25,10 @@ public func linear(
     y: UnsafeMutablePointer<Float>, precision: MatmulPrecision = .f32, pool: ThreadPool = .shared
 ) {
     guard tokens > 0, weight.rows > 0 else { return }
+    if weight.cols == 0 {
+        Gemm.biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y)
+        return
+    }
     if tokens <= Gemm.matvecMaxTokens {
         Gemm.matvec(x: x, tokens: tokens, weight: weight, bias: bias, y: y, pool: pool)
         return
@@ -93,10 +97,12 @@ public enum Gemm {
         x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) {
+        guard tokens > 0, weight.rows > 0 else { return }
+        guard weight.cols > 0 else { return biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y) }
         let k = weight.cols
         forEachTokenGroup(tokens) { t0, nt in
             let blocks = (nt + 31) / 32
-            let xp = scratch(bytes: blocks * 32 * max(k, 1) * 4).assumingMemoryBound(to: Float.self)  // [blocks, k, 32]
+            let xp = scratch(bytes: blocks * 32 * k * 4).assumingMemoryBound(to: Float.self)  // [blocks, k, 32]
             pool.parallelFor(blocks) { b in
                 ok_pack_x_f32(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 32 * k)
             }
@@ -112,10 +118,12 @@ public enum Gemm {
         x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) {
+        guard tokens > 0, weight.rows > 0 else { return }
+        guard weight.cols > 0 else { return biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y) }
         let k = weight.cols, pairs = (k + 1) / 2
         forEachTokenGroup(tokens) { t0, nt in
             let blocks = (nt + 31) / 32
-            let xp = scratch(bytes: blocks * 32 * max(pairs, 1) * 4).assumingMemoryBound(to: UInt16.self)  // [blocks, k/2, 32, 2]
+            let xp = scratch(bytes: blocks * 32 * pairs * 4).assumingMemoryBound(to: UInt16.self)  // [blocks, k/2, 32, 2]
             pool.parallelFor(blocks) { b in
                 ok_pack_x_bf16(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
@@ -133,10 +141,15 @@ public enum Gemm {
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) -> Bool {
         guard hasAMX else { return false }
+        guard tokens > 0, weight.rows > 0 else { return true }
+        guard weight.cols > 0 else {
+            biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y)
+            return true
+        }
         let k = weight.cols, pairs = (k + 31) / 32 * 16
         forEachTokenGroup(tokens) { t0, nt in
             let groups = (nt + 15) / 16
-            let xp = scratch(bytes: groups * 16 * max(pairs, 1) * 4).assumingMemoryBound(to: UInt16.self)  // [groups, pairs, 16, 2]
+            let xp = scratch(bytes: groups * 16 * pairs * 4).assumingMemoryBound(to: UInt16.self)  // [groups, pairs, 16, 2]
             pool.parallelFor((groups + 1) / 2) { b in
                 ok_pack_x_amx(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
@@ -149,6 +162,13 @@ public enum Gemm {
             }
         }
         return true
+    }
+
+    /// y = bias (or 0) for an empty inner dimension, where the kernels would have nothing to sum.
+    static func biasOnly(tokens: Int, rows: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        for t in 0..<tokens {
+            if let bias { (y + t * rows).update(from: bias, count: rows) } else { (y + t * rows).update(repeating: 0, count: rows) }
+        }
     }
 
     private static func forEachTokenGroup(_ tokens: Int, _ body: (_ first: Int, _ count: Int) -> Void) {
