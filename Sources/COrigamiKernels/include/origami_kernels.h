@@ -152,8 +152,9 @@ void ok_mul(const float *a, const float *b, float *out, size_t n);
 void ok_rmsnorm(const float *x, const float *weight, float eps, size_t n, float *out);
 void ok_layernorm(const float *x, const float *weight, const float *bias, float eps, size_t n, float *out);
 
-/// out = softmax(x * scale) over n elements; returns the row maximum of x * scale.
-float ok_softmax(const float *x, size_t n, float scale, float *out);
+/// out = softmax(x * scale) over n elements; returns the row maximum of x * scale. With `has_max`, `known_max`
+/// is used as that maximum instead of scanning for it (it must be ≥ every x * scale, or exp may overflow).
+float ok_softmax(const float *x, size_t n, float scale, bool has_max, float known_max, float *out);
 /// out[i] = exp(x[i] - m); returns the sum (for online softmax in attention).
 float ok_exp_shifted_sum(const float *x, size_t n, float m, float *out);
 
@@ -167,6 +168,9 @@ void ok_relu(const float *x, float *out, size_t n);
 /// Rotary embedding of one head vector in place. `half` = rotary dim / 2; cos/sin tables have `half` entries.
 /// neox: pairs (i, i + half); otherwise GPT-J pairs (2i, 2i + 1).
 void ok_rope(float *x, const float *cos_table, const float *sin_table, size_t half, bool neox);
+/// The same rotation for `heads` head vectors `stride` elements apart (one token's heads, one position).
+void ok_rope_heads(float *x, size_t heads, size_t stride, const float *cos_table, const float *sin_table, size_t half,
+                   bool neox);
 
 // MARK: - Bandwidth
 
