@@ -136,7 +136,7 @@ bool ok_gemm_f32_rows(int dtype, const float *xp, int tokens, size_t k, const vo
             float *cb = c + (size_t)b * OK_GEMM_TB;
             size_t j = 0;
             for (; j + NR <= rows; j += NR) {
-                const int pf = b == 0 && dtype == OK_F32 && k0 == 0;
+                const int pf = b == 0 && dtype == OK_F32;
                 if (mv == 2) gemm_f32_kernel_2x12(xb, wb + j * ld, ld, kc, cb + j * ldc, ldc, k0 > 0, pf);
                 else gemm_f32_kernel_1x12(xb, wb + j * ld, ld, kc, cb + j * ldc, ldc, k0 > 0, pf);
             }
