@@ -134,7 +134,7 @@ bool ok_gemm_bf16_rows(int dtype, const uint16_t *xp, int tokens, size_t k, cons
 bool ok_amx_available(void);
 /// Packs x for AMX: [ceil(tokens/16)][ceil(k/32)][16 pairs][16 tokens][2] bf16, zero-padded.
 void ok_pack_x_amx(const float *x, size_t ldx, int tokens, size_t k, uint16_t *xp);
-/// AMX version of `ok_gemm_bf16_rows`; `r0` and `r1` must be multiples of 16 or `r1` the matrix end.
+/// AMX version of `ok_gemm_bf16_rows` (any row range; bf16 weights with k a multiple of 32 are read in place).
 /// Returns false if AMX is unavailable or scratch could not be allocated (then nothing was written).
 bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size_t k, const void *w, size_t ldw, size_t r0,
                       size_t r1, const float *bias, float *y, size_t ldy);
