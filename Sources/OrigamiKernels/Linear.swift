@@ -106,7 +106,7 @@ public enum Gemm {
             pool.parallelFor(blocks) { b in
                 ok_pack_x_f32(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 32 * k)
             }
-            rowChunks(weight, chunkRows: 48, pool: pool) { r0, r1 in
+            rowChunks(weight, chunkRows: tiledChunkRows(weight.rows, pool), pool: pool) { r0, r1 in
                 ok_gemm_f32_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                  y + t0 * weight.rows, weight.rows)
             }
@@ -127,7 +127,7 @@ public enum Gemm {
             pool.parallelFor(blocks) { b in
                 ok_pack_x_bf16(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
-            rowChunks(weight, chunkRows: 48, pool: pool) { r0, r1 in
+            rowChunks(weight, chunkRows: tiledChunkRows(weight.rows, pool), pool: pool) { r0, r1 in
                 ok_gemm_bf16_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                   y + t0 * weight.rows, weight.rows)
             }
@@ -178,6 +178,12 @@ public enum Gemm {
             body(t0, n)
             t0 += n
         }
+    }
+
+    /// Rows per chunk for the AVX-512 kernels: a multiple of their 12-row tile, up to 96 (each chunk streams all
+    /// of packed x once, so longer chunks halve that traffic when x outgrows L2), and at least two chunks per thread.
+    private static func tiledChunkRows(_ rows: Int, _ pool: ThreadPool) -> Int {
+        min(96, max(12, rows / (pool.threadCount * 2) / 12 * 12))
     }
 
     /// The calling thread's scratch for packed activations (slot 2; slots 0 and 1 belong to the row kernels).
