@@ -91,6 +91,24 @@ static void round_block_bf16(int dtype, const char *w, size_t ldw, size_t nr, si
     }
 }
 
+/// Walks the lines of a block of row segments column by column (line 0 of every row, then line 1, ...), the
+/// order in which the tile loads of the next block will want them.
+typedef struct {
+    const char *base;
+    size_t row_bytes, rows, row_lines, per_step;
+    size_t row, line;
+} prefetcher;
+
+OK_INLINE void prefetch_some(prefetcher *p) {
+    for (size_t q = 0; q < p->per_step && p->line < p->row_lines; q++) {
+        _mm_prefetch(p->base + p->row * p->row_bytes + p->line * 64, _MM_HINT_T1);
+        if (++p->row == p->rows) {
+            p->row = 0;
+            p->line++;
+        }
+    }
+}
+
 /// Adds bias and writes tile c[16 rows][16 tokens] to y[t, row] for rows < nr, tokens < nt.
 static void store_tile(const float *c, size_t nr, size_t nt, const float *bias, float *y, size_t ldy) {
     const __mmask16 m = ok_mask16(nr);
@@ -135,6 +153,19 @@ AMX_TARGET bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size
             lda = kpad * 2;
         }
         const bool two_a = nr > 16;
+        // Pull the next row block's weight rows toward L2 while this one computes, a few lines per k-step: 32
+        // concurrent row streams are more than the hardware prefetcher follows, and the first token group of a
+        // block (or its bf16 rounding) would otherwise wait on DRAM latency.
+        const size_t es = ok_dtype_size(dtype), next = rb + 32;
+        prefetcher pf = {0};
+        if (next < rows) {
+            pf.base = (const char *)w + (r0 + next) * ldw * es;
+            pf.row_bytes = ldw * es;
+            pf.rows = rows - next < 32 ? rows - next : 32;
+            pf.row_lines = (k * es + 63) / 64;
+            const size_t total_steps = (size_t)((groups + 1) / 2) * steps;
+            pf.per_step = (pf.rows * pf.row_lines + total_steps - 1) / total_steps;
+        }
         for (int g = 0; g < groups; g += 2) {
             const bool two_b = g + 1 < groups;
             const uint32_t *b0 = xq + (size_t)g * pairs * 16, *b1 = b0 + pairs * 16;
@@ -144,6 +175,7 @@ AMX_TARGET bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size
             _tile_zero(3);
             if (two_a && two_b) {
                 for (size_t s = 0; s < steps; s++) {
+                    prefetch_some(&pf);
                     _tile_loadd(4, a + s * 32, lda);
                     _tile_loadd(6, b0 + s * 256, 64);
                     _tile_loadd(5, (const char *)a + 16 * lda + s * 64, lda);
@@ -155,6 +187,7 @@ AMX_TARGET bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size
                 }
             } else {
                 for (size_t s = 0; s < steps; s++) {
+                    prefetch_some(&pf);
                     _tile_loadd(4, a + s * 32, lda);
                     _tile_loadd(6, b0 + s * 256, 64);
                     _tile_dpbf16ps(0, 4, 6);

@@ -41,18 +41,24 @@ void ok_pack_x_bf16(const float *x, size_t ldx, int tokens, size_t k, uint16_t *
 }
 
 /// c[j][16v + lane] (+)= Σ_p dot2(xp[p][16v + lane], w[j * ldw + p]) for v < MV, j < nr; w and ldw in pairs.
+/// `prefetch` as in gemm_f32.c: the first pass over in-place rows asks for each row's line ahead itself.
 OK_INLINE void kernel(int MV, int nr, const uint32_t *xp, const uint32_t *w, size_t ldw, size_t kc2, float *c,
-                      size_t ldc, int accumulate) {
+                      size_t ldc, int accumulate, int prefetch) {
     __m512 acc[2][NR];
     for (int j = 0; j < nr; j++)
         for (int v = 0; v < MV; v++)
             acc[v][j] = accumulate ? _mm512_load_ps(c + j * ldc + 16 * v) : _mm512_setzero_ps();
-    for (size_t p = 0; p < kc2; p++) {
-        __m512bh a[2];
-        for (int v = 0; v < MV; v++) a[v] = (__m512bh)_mm512_load_si512(xp + p * OK_GEMM_TB + 16 * v);
-        for (int j = 0; j < nr; j++) {
-            __m512bh b = (__m512bh)_mm512_set1_epi32((int)w[j * ldw + p]);
-            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], a[v], b);
+    for (size_t p0 = 0; p0 < kc2; p0 += 16) {
+        if (prefetch)
+            for (int j = 0; j < nr; j++) _mm_prefetch((const char *)(w + j * ldw + p0 + 32), _MM_HINT_T0);
+        const size_t pend = kc2 - p0 < 16 ? kc2 : p0 + 16;
+        for (size_t p = p0; p < pend; p++) {
+            __m512bh a[2];
+            for (int v = 0; v < MV; v++) a[v] = (__m512bh)_mm512_load_si512(xp + p * OK_GEMM_TB + 16 * v);
+            for (int j = 0; j < nr; j++) {
+                __m512bh b = (__m512bh)_mm512_set1_epi32((int)ok_load_u32(w + j * ldw + p));
+                for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], a[v], b);
+            }
         }
     }
     for (int j = 0; j < nr; j++)
@@ -60,18 +66,22 @@ OK_INLINE void kernel(int MV, int nr, const uint32_t *xp, const uint32_t *w, siz
 }
 
 __attribute__((noinline)) static void gemm_bf16_kernel_2x12(const uint32_t *xp, const uint32_t *w, size_t ldw,
-                                                            size_t kc2, float *c, size_t ldc, int accumulate) {
-    kernel(2, NR, xp, w, ldw, kc2, c, ldc, accumulate);
+                                                            size_t kc2, float *c, size_t ldc, int accumulate,
+                                                            int prefetch) {
+    if (prefetch) kernel(2, NR, xp, w, ldw, kc2, c, ldc, accumulate, 1);
+    else kernel(2, NR, xp, w, ldw, kc2, c, ldc, accumulate, 0);
 }
 __attribute__((noinline)) static void gemm_bf16_kernel_1x12(const uint32_t *xp, const uint32_t *w, size_t ldw,
-                                                            size_t kc2, float *c, size_t ldc, int accumulate) {
-    kernel(1, NR, xp, w, ldw, kc2, c, ldc, accumulate);
+                                                            size_t kc2, float *c, size_t ldc, int accumulate,
+                                                            int prefetch) {
+    if (prefetch) kernel(1, NR, xp, w, ldw, kc2, c, ldc, accumulate, 1);
+    else kernel(1, NR, xp, w, ldw, kc2, c, ldc, accumulate, 0);
 }
 __attribute__((noinline)) static void gemm_bf16_kernel_tail(int MV, int nr, const uint32_t *xp, const uint32_t *w,
                                                             size_t ldw, size_t kc2, float *c, size_t ldc,
                                                             int accumulate) {
-#define T(n) case n: if (MV == 2) kernel(2, n, xp, w, ldw, kc2, c, ldc, accumulate); \
-                     else kernel(1, n, xp, w, ldw, kc2, c, ldc, accumulate); break;
+#define T(n) case n: if (MV == 2) kernel(2, n, xp, w, ldw, kc2, c, ldc, accumulate, 0); \
+                     else kernel(1, n, xp, w, ldw, kc2, c, ldc, accumulate, 0); break;
     switch (nr) { T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) default: break; }
 #undef T
 }
@@ -126,8 +136,9 @@ bool ok_gemm_bf16_rows(int dtype, const uint16_t *xp, int tokens, size_t k, cons
             float *cb = c + (size_t)b * OK_GEMM_TB;
             size_t j = 0;
             for (; j + NR <= rows; j += NR) {
-                if (mv == 2) gemm_bf16_kernel_2x12(xb, wb + j * ld, ld, kc2, cb + j * ldc, ldc, p0 > 0);
-                else gemm_bf16_kernel_1x12(xb, wb + j * ld, ld, kc2, cb + j * ldc, ldc, p0 > 0);
+                const int pf = b == 0 && in_place;
+                if (mv == 2) gemm_bf16_kernel_2x12(xb, wb + j * ld, ld, kc2, cb + j * ldc, ldc, p0 > 0, pf);
+                else gemm_bf16_kernel_1x12(xb, wb + j * ld, ld, kc2, cb + j * ldc, ldc, p0 > 0, pf);
             }
             if (j < rows) gemm_bf16_kernel_tail(mv, (int)(rows - j), xb, wb + j * ld, ld, kc2, cb + j * ldc, ldc, p0 > 0);
         }

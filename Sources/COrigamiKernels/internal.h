@@ -41,3 +41,10 @@ OK_INLINE size_t ok_dtype_size(int dtype) { return dtype == OK_F32 ? 4 : 2; }
 OK_INLINE __m512i ok_f32x32_to_bf16(__m512 lo, __m512 hi) {
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
+
+/// A 32-bit word from memory that may be only 2-byte aligned (a bf16 pair inside a mapped weight row).
+OK_INLINE uint32_t ok_load_u32(const uint32_t *p) {
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}

@@ -59,12 +59,15 @@ void ok_pool_publish(ok_pool_sync *s, uint32_t count, const void *context) {
 }
 
 void ok_pool_wait_done(ok_pool_sync *s, uint64_t count) {
-    unsigned spins = 0;
-    while (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) < count) {
-        // A worker holding a chunk may have been descheduled (two vCPUs shared with other processes):
-        // after a short spin, give the CPU away so it can finish.
-        if (++spins < 4096) _mm_pause();
-        else sched_yield();
+    uint64_t start = 0;
+    for (unsigned i = 1; __atomic_load_n(&s->done, __ATOMIC_ACQUIRE) < count; i++) {
+        _mm_pause();
+        if ((i & 63) != 0) continue;
+        // A worker holding a chunk may have been descheduled (two vCPUs shared with other processes): after
+        // ~20 µs of spinning, give the CPU away in case that worker is waiting for it.
+        const uint64_t now = ok_now_ns();
+        if (start == 0) start = now;
+        else if (now - start > 20000) sched_yield();
     }
 }
 

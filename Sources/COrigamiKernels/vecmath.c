@@ -170,15 +170,18 @@ float ok_exp_shifted_sum(const float *x, size_t n, float mx, float *out) {
     return _mm512_reduce_add_ps(s);
 }
 
-float ok_softmax(const float *x, size_t n, float scale, float *out) {
+float ok_softmax(const float *x, size_t n, float scale, bool has_max, float known_max, float *out) {
     if (n == 0) return -__builtin_inff();
     const __m512 sv = _mm512_set1_ps(scale);
-    __m512 mx = _mm512_set1_ps(-__builtin_inff());
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 m = chunk_mask(i, n);
-        mx = _mm512_mask_max_ps(mx, m, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), sv));
+    float m = known_max;
+    if (!has_max) {
+        __m512 mx = _mm512_set1_ps(-__builtin_inff());
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 k = chunk_mask(i, n);
+            mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), sv));
+        }
+        m = _mm512_reduce_max_ps(mx);
     }
-    const float m = _mm512_reduce_max_ps(mx);
     if (m == -__builtin_inff()) {
         // Every position masked out: no distribution exists; zeros keep attention outputs finite.
         for (size_t i = 0; i < n; i += 16) _mm512_mask_storeu_ps(out + i, chunk_mask(i, n), _mm512_setzero_ps());
@@ -258,6 +261,11 @@ void ok_rope(float *x, const float *cos_table, const float *sin_table, size_t ha
         // even lanes: x·cos − x_next·sin; odd lanes: x·cos + x_prev·sin
         _mm512_mask_storeu_ps(x + i, m, _mm512_fmaddsub_ps(v, c, _mm512_mul_ps(swapped, s)));
     }
+}
+
+void ok_rope_heads(float *x, size_t heads, size_t stride, const float *cos_table, const float *sin_table, size_t half,
+                   bool neox) {
+    for (size_t h = 0; h < heads; h++) ok_rope(x + h * stride, cos_table, sin_table, half, neox);
 }
 
 float ok_stream_read(const void *p, size_t bytes) {

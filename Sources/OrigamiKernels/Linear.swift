@@ -25,6 +25,10 @@ public func linear(
     y: UnsafeMutablePointer<Float>, precision: MatmulPrecision = .f32, pool: ThreadPool = .shared
 ) {
     guard tokens > 0, weight.rows > 0 else { return }
+    if weight.cols == 0 {
+        Gemm.biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y)
+        return
+    }
     if tokens <= Gemm.matvecMaxTokens {
         Gemm.matvec(x: x, tokens: tokens, weight: weight, bias: bias, y: y, pool: pool)
         return
@@ -71,8 +75,9 @@ public enum Gemm {
     ) {
         let rows = weight.rows, cols = weight.cols
         guard tokens > 0, rows > 0 else { return }
-        // ~8 chunks per thread balance a noisy machine; ≥ 16 rows keep the claim cost (~0.1 µs) negligible.
-        let perChunk = max(16, (rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) + 3) & ~3
+        // ~8 chunks per thread balance a noisy machine; ≥ 16 rows keep the claim cost (~0.1 µs) negligible;
+        // multiples of 8 rows suit the kernel, which streams 8 rows at a time.
+        let perChunk = (max(16, (rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8)) + 7) & ~7
         let chunks = (rows + perChunk - 1) / perChunk
         let code = weight.kernelCode, data = weight.data, ld = weight.rowStride
         pool.parallelFor(chunks) { c in
@@ -92,14 +97,16 @@ public enum Gemm {
         x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) {
+        guard tokens > 0, weight.rows > 0 else { return }
+        guard weight.cols > 0 else { return biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y) }
         let k = weight.cols
         forEachTokenGroup(tokens) { t0, nt in
             let blocks = (nt + 31) / 32
-            let xp = scratch(bytes: blocks * 32 * max(k, 1) * 4).assumingMemoryBound(to: Float.self)  // [blocks, k, 32]
+            let xp = scratch(bytes: blocks * 32 * k * 4).assumingMemoryBound(to: Float.self)  // [blocks, k, 32]
             pool.parallelFor(blocks) { b in
                 ok_pack_x_f32(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 32 * k)
             }
-            rowChunks(weight, chunkRows: 48, pool: pool) { r0, r1 in
+            rowChunks(weight, chunkRows: tiledChunkRows(weight.rows, pool), pool: pool) { r0, r1 in
                 ok_gemm_f32_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                  y + t0 * weight.rows, weight.rows)
             }
@@ -111,14 +118,16 @@ public enum Gemm {
         x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) {
+        guard tokens > 0, weight.rows > 0 else { return }
+        guard weight.cols > 0 else { return biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y) }
         let k = weight.cols, pairs = (k + 1) / 2
         forEachTokenGroup(tokens) { t0, nt in
             let blocks = (nt + 31) / 32
-            let xp = scratch(bytes: blocks * 32 * max(pairs, 1) * 4).assumingMemoryBound(to: UInt16.self)  // [blocks, k/2, 32, 2]
+            let xp = scratch(bytes: blocks * 32 * pairs * 4).assumingMemoryBound(to: UInt16.self)  // [blocks, k/2, 32, 2]
             pool.parallelFor(blocks) { b in
                 ok_pack_x_bf16(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
-            rowChunks(weight, chunkRows: 48, pool: pool) { r0, r1 in
+            rowChunks(weight, chunkRows: tiledChunkRows(weight.rows, pool), pool: pool) { r0, r1 in
                 ok_gemm_bf16_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                   y + t0 * weight.rows, weight.rows)
             }
@@ -132,19 +141,34 @@ public enum Gemm {
         y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) -> Bool {
         guard hasAMX else { return false }
+        guard tokens > 0, weight.rows > 0 else { return true }
+        guard weight.cols > 0 else {
+            biasOnly(tokens: tokens, rows: weight.rows, bias: bias, y: y)
+            return true
+        }
         let k = weight.cols, pairs = (k + 31) / 32 * 16
         forEachTokenGroup(tokens) { t0, nt in
             let groups = (nt + 15) / 16
-            let xp = scratch(bytes: groups * 16 * max(pairs, 1) * 4).assumingMemoryBound(to: UInt16.self)  // [groups, pairs, 16, 2]
+            let xp = scratch(bytes: groups * 16 * pairs * 4).assumingMemoryBound(to: UInt16.self)  // [groups, pairs, 16, 2]
             pool.parallelFor((groups + 1) / 2) { b in
                 ok_pack_x_amx(x + (t0 + b * 32) * k, k, Int32(min(32, nt - b * 32)), k, xp + b * 64 * pairs)
             }
-            rowChunks(weight, chunkRows: 64, pool: pool) { r0, r1 in
+            // Long chunks let the kernel prefetch each next 32-row block while computing the current one; short
+            // matrices still get a few chunks per thread.
+            let chunkRows = min(256, max(32, (weight.rows / (pool.threadCount * 2) + 31) / 32 * 32))
+            rowChunks(weight, chunkRows: chunkRows, pool: pool) { r0, r1 in
                 ok_gemm_amx_rows(weight.kernelCode, xp, Int32(nt), k, weight.data, weight.rowStride, r0, r1, bias,
                                  y + t0 * weight.rows, weight.rows)
             }
         }
         return true
+    }
+
+    /// y = bias (or 0) for an empty inner dimension, where the kernels would have nothing to sum.
+    static func biasOnly(tokens: Int, rows: Int, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        for t in 0..<tokens {
+            if let bias { (y + t * rows).update(from: bias, count: rows) } else { (y + t * rows).update(repeating: 0, count: rows) }
+        }
     }
 
     private static func forEachTokenGroup(_ tokens: Int, _ body: (_ first: Int, _ count: Int) -> Void) {
@@ -154,6 +178,12 @@ public enum Gemm {
             body(t0, n)
             t0 += n
         }
+    }
+
+    /// Rows per chunk for the AVX-512 kernels: a multiple of their 12-row tile, up to 96 (each chunk streams all
+    /// of packed x once, so longer chunks halve that traffic when x outgrows L2), and at least two chunks per thread.
+    private static func tiledChunkRows(_ rows: Int, _ pool: ThreadPool) -> Int {
+        min(96, max(12, rows / (pool.threadCount * 2) / 12 * 12))
     }
 
     /// The calling thread's scratch for packed activations (slot 2; slots 0 and 1 belong to the row kernels).

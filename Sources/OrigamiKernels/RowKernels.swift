@@ -49,10 +49,15 @@ public func layerNorm(
 /// out = softmax(x · scale), subtracting the maximum first so no exponent overflows.
 ///
 /// A row whose entries are all −∞ (fully masked) becomes all zeros instead of NaN.
+/// - Parameters:
+///   - maximum: max(x · scale) when the caller already has it (attention often does); it saves one pass. It must
+///     not be below the true maximum.
 /// - Returns: the maximum of `x · scale` (−∞ for such a row), for callers that combine partial softmaxes.
 @discardableResult
-public func softmax(_ x: UnsafePointer<Float>, count: Int, scale: Float = 1, into out: UnsafeMutablePointer<Float>) -> Float {
-    ok_softmax(x, count, scale, out)
+public func softmax(
+    _ x: UnsafePointer<Float>, count: Int, scale: Float = 1, maximum: Float? = nil, into out: UnsafeMutablePointer<Float>
+) -> Float {
+    ok_softmax(x, count, scale, maximum != nil, maximum ?? 0, out)
 }
 
 /// out[i] = exp(x[i] − shift); returns Σ out[i]. The building block of online (streaming) softmax in attention.
@@ -116,6 +121,16 @@ public func applyRoPE(
 ) {
     precondition(rotaryDim % 2 == 0, "rotary dimension must be even")
     if rotaryDim > 0 { ok_rope(x, cos, sin, rotaryDim / 2, layout == .rotateHalf) }
+}
+
+/// `applyRoPE` for `heads` head vectors of one token, `headStride` elements apart (`[heads, headDim]` → headDim).
+public func applyRoPE(
+    _ x: UnsafeMutablePointer<Float>, heads: Int, headStride: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+    rotaryDim: Int, layout: RoPELayout
+) {
+    precondition(rotaryDim % 2 == 0, "rotary dimension must be even")
+    precondition(heads <= 1 || headStride >= rotaryDim, "heads overlap")
+    if rotaryDim > 0, heads > 0 { ok_rope_heads(x, heads, headStride, cos, sin, rotaryDim / 2, layout == .rotateHalf) }
 }
 
 /// Widens `count` stored elements (F32, F16 or BF16) to f32, e.g. one embedding row.

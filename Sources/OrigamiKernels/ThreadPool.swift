@@ -36,14 +36,22 @@ public final class ThreadPool: @unchecked Sendable {
         let spin = UInt64(max(0, spinMicroseconds)) * 1000
         for index in 1..<threadCount {
             let start = WorkerStart(sync: s, spinNanoseconds: spin, index: index)
+            #if canImport(Darwin)
+            var thread: pthread_t? = nil
+            #else
             var thread = pthread_t()
+            #endif
             let rc = pthread_create(&thread, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
                 ThreadPool.workerLoop(start)
                 return nil
             }, Unmanaged.passRetained(start).toOpaque())
             // A pool with fewer workers still computes everything: the caller runs what they do not.
+            #if canImport(Darwin)
+            if rc == 0, let thread { workers.append(thread) } else { Unmanaged.passUnretained(start).release() }
+            #else
             if rc == 0 { workers.append(thread) } else { Unmanaged.passUnretained(start).release() }
+            #endif
         }
     }
 

@@ -83,6 +83,16 @@ import Testing
         }
     }
 
+    @Test func softmaxWithKnownMaximumMatchesScanning() {
+        var rng = TestRandom(seed: 31)
+        let x = rng.floats(77, -5, 5)
+        var a = [Float](repeating: 0, count: 77), b = a
+        let m = softmax(x, count: 77, scale: 0.5, into: &a)
+        let m2 = softmax(x, count: 77, scale: 0.5, maximum: m, into: &b)
+        #expect(m2 == m)
+        #expect(a == b)
+    }
+
     @Test func softmaxOfFullyMaskedRowIsZero() {
         var out: [Float] = [1, 2, 3]
         let m = softmax([-.infinity, -.infinity, -.infinity], count: 3, into: &out)
@@ -156,6 +166,22 @@ import Testing
             #expect(worstError(fast, ref, scale: [Float](repeating: 4, count: headDim)) <= 1e-6, "\(headDim)/\(rotaryDim)")
             #expect(fast[rotaryDim...] == x[rotaryDim...])
         }
+    }
+
+    @Test(arguments: [RoPELayout.rotateHalf, .interleaved])
+    func ropeOverHeadsMatchesOneByOne(layout: RoPELayout) {
+        var rng = TestRandom(seed: 78)
+        let heads = 5, headDim = 40, rotaryDim = 32
+        let x = rng.floats(heads * headDim)
+        let cosT = rng.floats(rotaryDim / 2), sinT = rng.floats(rotaryDim / 2)
+        var all = x, one = x
+        applyRoPE(&all, heads: heads, headStride: headDim, cos: cosT, sin: sinT, rotaryDim: rotaryDim, layout: layout)
+        one.withUnsafeMutableBufferPointer { p in
+            for h in 0..<heads {
+                Reference.applyRoPE(p.baseAddress! + h * headDim, cos: cosT, sin: sinT, rotaryDim: rotaryDim, layout: layout)
+            }
+        }
+        #expect(worstError(all, one, scale: [Float](repeating: 1, count: x.count)) <= 1e-6)
     }
 
     /// Every one of the 65536 f16 and bf16 bit patterns widens exactly.

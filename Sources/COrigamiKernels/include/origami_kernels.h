@@ -134,7 +134,7 @@ bool ok_gemm_bf16_rows(int dtype, const uint16_t *xp, int tokens, size_t k, cons
 bool ok_amx_available(void);
 /// Packs x for AMX: [ceil(tokens/16)][ceil(k/32)][16 pairs][16 tokens][2] bf16, zero-padded.
 void ok_pack_x_amx(const float *x, size_t ldx, int tokens, size_t k, uint16_t *xp);
-/// AMX version of `ok_gemm_bf16_rows`; `r0` and `r1` must be multiples of 16 or `r1` the matrix end.
+/// AMX version of `ok_gemm_bf16_rows` (any row range; bf16 weights with k a multiple of 32 are read in place).
 /// Returns false if AMX is unavailable or scratch could not be allocated (then nothing was written).
 bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size_t k, const void *w, size_t ldw, size_t r0,
                       size_t r1, const float *bias, float *y, size_t ldy);
@@ -152,8 +152,9 @@ void ok_mul(const float *a, const float *b, float *out, size_t n);
 void ok_rmsnorm(const float *x, const float *weight, float eps, size_t n, float *out);
 void ok_layernorm(const float *x, const float *weight, const float *bias, float eps, size_t n, float *out);
 
-/// out = softmax(x * scale) over n elements; returns the row maximum of x * scale.
-float ok_softmax(const float *x, size_t n, float scale, float *out);
+/// out = softmax(x * scale) over n elements; returns the row maximum of x * scale. With `has_max`, `known_max`
+/// is used as that maximum instead of scanning for it (it must be ≥ every x * scale, or exp may overflow).
+float ok_softmax(const float *x, size_t n, float scale, bool has_max, float known_max, float *out);
 /// out[i] = exp(x[i] - m); returns the sum (for online softmax in attention).
 float ok_exp_shifted_sum(const float *x, size_t n, float m, float *out);
 
@@ -167,6 +168,9 @@ void ok_relu(const float *x, float *out, size_t n);
 /// Rotary embedding of one head vector in place. `half` = rotary dim / 2; cos/sin tables have `half` entries.
 /// neox: pairs (i, i + half); otherwise GPT-J pairs (2i, 2i + 1).
 void ok_rope(float *x, const float *cos_table, const float *sin_table, size_t half, bool neox);
+/// The same rotation for `heads` head vectors `stride` elements apart (one token's heads, one position).
+void ok_rope_heads(float *x, size_t heads, size_t stride, const float *cos_table, const float *sin_table, size_t half,
+                   bool neox);
 
 // MARK: - Bandwidth
 
