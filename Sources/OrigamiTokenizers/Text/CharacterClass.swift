@@ -26,7 +26,8 @@ enum CharacterClass {
             flags |= number
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
             .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            flags |= punctuation
+            // `tokenizers` takes P* from the `unicode_categories` crate, whose tables stop at Unicode 8.0.
+            if let age = properties.age, age.major < 9 { flags |= punctuation }
         default:
             break
         }
