@@ -3,11 +3,12 @@
 /// decoder would strip or that transformers' clean-up would remove. `flush` returns the rest, and everything
 /// returned concatenates to `decode(allIds)`.
 ///
-/// Each push decodes the new ids together with the last committed token as context (plus any run of
-/// `<0xAB>` byte tokens it belongs to) and keeps what follows the context's own text, so the cost per id does
-/// not grow with the length of the stream. Decoders rarely rewrite earlier text (an invalid byte run turns
-/// into one U+FFFD per byte); then the whole stream is decoded again to stay exact, and when even that cannot
-/// match what was already returned, the stream continues from the full decode's text past that point.
+/// Each push decodes the new ids together with the last committed token as context and keeps what follows
+/// the context's own text, so the cost per id does not grow with the length of the stream. With a
+/// `ByteFallback` decoder a run of `<0xAB>` tokens is held until another token ends it (or `flush`): one
+/// invalid byte anywhere in a run turns the whole run into U+FFFDs, so no part of it is final before its end.
+/// Should a decoder ever rewrite text already returned, the whole stream is decoded again and output resumes
+/// past what was returned.
 public struct StreamingDecoder: Sendable {
     private let tokenizer: Tokenizer
     private let skipSpecialTokens: Bool
@@ -47,6 +48,9 @@ public struct StreamingDecoder: Sendable {
         guard committed < tokens.count || !held.isEmpty else { return "" }
         var delta: [Unicode.Scalar] = []
         if committed < tokens.count {
+            if !final && tokenizer.decodesByteRuns && ByteFallbackDecoder.byte(of: tokens[tokens.count - 1]) != nil {
+                return ""
+            }
             let window = Array(tokens[contextStart...])
             let text = Array(tokenizer.decodeTokens(window).unicodeScalars)
             if text.starts(with: contextText) {
@@ -70,7 +74,7 @@ public struct StreamingDecoder: Sendable {
     }
 
     /// The context for the next window: the last committed token, extended back over the byte-token run it
-    /// ends, since `ByteFallback` decodes a run as a whole.
+    /// ends (after a flush mid-run), since `ByteFallback` decodes a run as a whole.
     private mutating func moveContext() {
         var start = committed - 1
         while start > 0 && ByteFallbackDecoder.byte(of: tokens[start]) != nil

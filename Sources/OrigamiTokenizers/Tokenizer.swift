@@ -26,6 +26,8 @@ public final class Tokenizer: Sendable {
     private let specialContents: Set<ExactString>
     /// transformers' `clean_up_tokenization` after decoding.
     let cleansUpSpaces: Bool
+    /// Whether the decoder joins runs of `<0xAB>` tokens, so a streaming decoder must hold them.
+    let decodesByteRuns: Bool
 
     public let config: TokenizerConfig?
     /// Ids of the added tokens marked special.
@@ -84,7 +86,9 @@ public final class Tokenizer: Sendable {
         postProcessor = try root.optional("post_processor").map { node throws(TokenizerError) in
             try PostProcessors.make(node)
         }
-        decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        let decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        self.decoder = decoder
+        decodesByteRuns = decoder.map(Decoders.containsByteFallback) ?? false
 
         var tokens: [AddedToken] = []
         for node in try root.optional("added_tokens")?.array() ?? [] {

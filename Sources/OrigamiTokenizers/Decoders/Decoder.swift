@@ -45,6 +45,14 @@ enum Decoders {
     }
 }
 
+extension Decoders {
+    static func containsByteFallback(_ decoder: any TokenDecoder) -> Bool {
+        if decoder is ByteFallbackDecoder { return true }
+        if let sequence = decoder as? SequenceDecoder { return sequence.stages.contains(where: containsByteFallback) }
+        return false
+    }
+}
+
 struct SequenceDecoder: TokenDecoder {
     let stages: [any TokenDecoder]
 
