@@ -165,7 +165,8 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
         var ids: [Int] = []
         ids.reserveCapacity(text.utf8.count / 3 + 4)
-        var cache: [[Unicode.Scalar]: [Int]] = [:]
+        // Words repeat: within one call, each distinct word goes through BPE once.
+        var cache: [ScalarsKey: [Int]] = [:]
         for segment in segments(text) {
             switch segment {
             case .token(let id):
@@ -173,13 +174,14 @@ public final class Tokenizer: Sendable {
             case .text(let piece):
                 let words = preTokenizer?.preTokenize([piece]) ?? [piece]
                 for word in words {
-                    if let cached = cache[word.scalars] {
+                    let key = ScalarsKey(scalars: word.scalars)
+                    if let cached = cache[key] {
                         ids.append(contentsOf: cached)
                         continue
                     }
                     let start = ids.count
                     model.tokenize(word.scalars, into: &ids)
-                    if cache.count < 100_000 { cache[word.scalars] = Array(ids[start...]) }
+                    if cache.count < 100_000 { cache[key] = Array(ids[start...]) }
                 }
             }
         }
