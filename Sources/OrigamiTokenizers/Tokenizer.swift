@@ -46,7 +46,7 @@ public final class Tokenizer: Sendable {
         do {
             data = try Data(contentsOf: tokenizerURL)
         } catch {
-            throw .unreadableFile(file: "tokenizer.json", reason: error.localizedDescription)
+            throw .unreadableFile(file: "tokenizer.json", reason: "\(tokenizerURL.path): \(error.localizedDescription)")
         }
         var config: TokenizerConfig?
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
