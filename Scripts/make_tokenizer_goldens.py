@@ -603,6 +603,12 @@ def llama2():
         ]
     )
     save_family("llama2", data, config, texts)
+    # The same files as a real Llama-2 checkpoint names them: transformers 5 then builds LlamaTokenizer, which
+    # keeps vocab, merges, added tokens and post-processor from tokenizer.json but replaces the rest of the
+    # pipeline (Metaspace with prepend_scheme "first" instead of the Prepend/Replace normalizer, no unk_token).
+    hf_config = dict(config)
+    hf_config["tokenizer_config_extra"] = dict(config["tokenizer_config_extra"], tokenizer_class="LlamaTokenizer")
+    save_family("llama2-hf", data, hf_config, texts)
 
 
 def mistral():
@@ -612,7 +618,7 @@ def mistral():
     data = sentencepiece_like(tok, 1000, specials, limit_alphabet=110)
     data["normalizer"] = None
     data["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
-    data["decoder"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+    data["decoder"] = json.loads(LLAMA2_DECODER.__getstate__())
     data["post_processor"] = None
     data["added_tokens"] = [added(s, i) for i, s in enumerate(specials)]
     append_added(
@@ -624,7 +630,8 @@ def mistral():
         ],
     )
     # No post-processor in tokenizer.json. transformers 5 ignores add_bos_token when tokenizer.json exists, so
-    # these goldens carry no <s>: callers that want one must add it themselves.
+    # these goldens carry no <s>: callers that want one must add it themselves. The class name makes
+    # transformers build LlamaTokenizer's own pipeline, as for real Mistral checkpoints.
     config = {
         "bos_token": "<s>",
         "eos_token": "</s>",
@@ -635,6 +642,7 @@ def mistral():
             {"name": "default", "template": "{{ bos_token }}{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}"},
             {"name": "tool_use", "template": "{{ bos_token }}[TOOL_CALLS]"},
         ],
+        "tokenizer_config_extra": {"tokenizer_class": "LlamaTokenizerFast", "legacy": False},
     }
     texts = family_texts(
         [

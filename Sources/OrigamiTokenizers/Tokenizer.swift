@@ -8,6 +8,11 @@ public import Foundation
 /// tokens, and framed by the post-processor. Decoding maps ids to token strings, runs the decoder chain and,
 /// where transformers does, its clean-up pass.
 ///
+/// When tokenizer_config.json names `LlamaTokenizer` (Llama-2, Mistral and their fine-tunes), transformers 5 keeps
+/// only the vocabulary, merges, added tokens and post-processor of tokenizer.json and builds the rest itself (a
+/// Metaspace pre-tokenizer instead of the legacy Prepend/Replace normalizer); this type does the same.
+/// `add_bos_token`/`add_eos_token` are not applied: transformers 5 ignores them when tokenizer.json exists.
+///
 /// Immutable after loading, so one instance can serve any number of threads.
 public final class Tokenizer: Sendable {
     let model: BPEModel
@@ -77,16 +82,36 @@ public final class Tokenizer: Sendable {
             throw .unsupportedComponent(
                 file: root.file, path: modelNode.path, kind: "model", type: modelType, supported: ["BPE"])
         }
-        let model = try BPEModel(modelNode)
-        self.model = model
-        normalizer = try root.optional("normalizer").map { node throws(TokenizerError) in try Normalizers.make(node) }
-        preTokenizer = try root.optional("pre_tokenizer").map { node throws(TokenizerError) in
+        var model = try BPEModel(modelNode)
+        var normalizer = try root.optional("normalizer").map { node throws(TokenizerError) in
+            try Normalizers.make(node)
+        }
+        var preTokenizer = try root.optional("pre_tokenizer").map { node throws(TokenizerError) in
             try PreTokenizers.make(node)
         }
         postProcessor = try root.optional("post_processor").map { node throws(TokenizerError) in
             try PostProcessors.make(node)
         }
-        let decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        var decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        if let config, ["LlamaTokenizer", "LlamaTokenizerFast"].contains(config.tokenizerClass) {
+            // transformers 5 builds this class's own pipeline around the file's vocabulary, merges, added tokens
+            // and post-processor; the file's normalizer, pre-tokenizer and decoder are not used.
+            let addPrefixSpace = config.addPrefixSpace ?? true
+            model = model.withLlamaTokenizerSettings()
+            normalizer = nil
+            preTokenizer = MetaspacePreTokenizer(
+                replacement: "▁", prependScheme: addPrefixSpace ? (config.legacy == true ? .always : .first) : .never,
+                split: false)
+            var stages: [any TokenDecoder] = [
+                ReplaceDecoder(pattern: LiteralPattern(literal: ["▁"]), content: [" "]), ByteFallbackDecoder(),
+                FuseDecoder(),
+            ]
+            if addPrefixSpace { stages.append(StripDecoder(content: " ", start: 1, stop: 0)) }
+            decoder = SequenceDecoder(stages: stages)
+        }
+        self.model = model
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
         self.decoder = decoder
         decodesByteRuns = decoder.map(Decoders.containsByteFallback) ?? false
 
@@ -110,7 +135,6 @@ public final class Tokenizer: Sendable {
         }
         addedTokenIds = ids
         let unique = byId.values.sorted { $0.id < $1.id }
-        let normalizer = self.normalizer
         var strings: [Int: String] = [:]
         var normalizedEntries: [([Unicode.Scalar], AddedToken)] = []
         for token in unique {

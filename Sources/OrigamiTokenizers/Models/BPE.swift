@@ -9,12 +9,12 @@ struct BPEModel: Sendable {
     /// id → token; nil for ids the vocabulary skips.
     let tokens: [String?]
     private let merges: MergeTable
-    let unknownId: Int?
-    let fuseUnknown: Bool
-    let byteFallback: Bool
-    let ignoreMerges: Bool
-    let continuingSubwordPrefix: String?
-    let endOfWordSuffix: String?
+    private(set) var unknownId: Int?
+    private(set) var fuseUnknown: Bool
+    private(set) var byteFallback: Bool
+    private(set) var ignoreMerges: Bool
+    private(set) var continuingSubwordPrefix: String?
+    private(set) var endOfWordSuffix: String?
 
     /// Ids of single-scalar tokens in the Basic Multilingual Plane, -1 where absent; others go through
     /// `astralScalarIds`. Only used when no prefix or suffix decorates the symbols.
@@ -97,6 +97,19 @@ struct BPEModel: Sendable {
             if let id = vocabulary[ExactString(Self.byteToken(UInt8(byte)))] { byteTokenIds[byte] = Int32(id) }
         }
         self.byteTokenIds = byteTokenIds
+    }
+
+    /// The model transformers 5's `LlamaTokenizer` builds from the same vocabulary and merges: byte fallback
+    /// and fused unknowns, but no unknown token (unencodable characters are dropped) and no `ignore_merges`.
+    func withLlamaTokenizerSettings() -> BPEModel {
+        var model = self
+        model.unknownId = nil
+        model.fuseUnknown = true
+        model.byteFallback = true
+        model.ignoreMerges = false
+        model.continuingSubwordPrefix = nil
+        model.endOfWordSuffix = nil
+        return model
     }
 
     /// The id of a token in the model's vocabulary.
