@@ -887,6 +887,43 @@ def post_processor_cases():
     return out
 
 
+def model_cases():
+    """BPE options the families leave out: continuing_subword_prefix, unfused unknown tokens, byte fallback with
+    byte tokens missing (falls back to the unknown token)."""
+    texts = ["hello world", "unbelievable tokenization", "xyz qqq", "héllo wörld 中文 😀", "", "aaaa bbbb"]
+    out = []
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    alphabet = frequent_alphabet(40)
+    tok.train_from_iterator(
+        CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=400, special_tokens=["[UNK]"], continuing_subword_prefix="##",
+            initial_alphabet=alphabet, limit_alphabet=len(alphabet), show_progress=False,
+        ),
+    )
+    out.append(("subword-prefix", json.loads(tok.to_str())))
+
+    vocab = {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "<0xC3>": 4, "<0xA9>": 5, "c": 6, " ": 7}
+    merges = [("a", "b")]
+    out.append(("unk-unfused", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=False)).to_str())))
+    out.append(("unk-fused", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=True)).to_str())))
+    # é is <0xC3><0xA9> (both present); 中 needs bytes that are missing, so it becomes <unk>.
+    out.append((
+        "byte-fallback-partial",
+        json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True)).to_str()),
+    ))
+    out.append(("no-unk", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges)).to_str())))
+
+    result = []
+    for name, data in out:
+        tok = Tokenizer.from_str(json.dumps(data))
+        cases = [{"text": t, "ids": tok.encode(t).ids, "tokens": tok.encode(t).tokens} for t in texts + ["abcab éa", "zzab"]]
+        result.append({"name": name, "tokenizer": data, "cases": cases})
+    return result
+
+
 def components():
     data = {
         "versions": {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__},
@@ -894,6 +931,7 @@ def components():
         "normalizers": normalizer_cases(),
         "decoders": decoder_cases(),
         "post_processors": post_processor_cases(),
+        "models": model_cases(),
         "unicode_classes": unicode_classes(),
     }
     with open(os.path.join(OUT, "components.json"), "w", encoding="utf-8") as f:

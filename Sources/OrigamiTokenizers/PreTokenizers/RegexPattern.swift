@@ -1,6 +1,7 @@
 /// Any other regex, run by Swift's `Regex` over Unicode scalars. Swift's syntax covers what tokenizer files use
 /// (`\p{L}`, `\p{N}`, `(?i:...)`, `(?!\S)`, nested classes), but it is an ICU-flavoured engine, not Oniguruma:
-/// exotic constructs may differ, and it is far slower than the hand-written matchers in `KnownPatterns`.
+/// exotic constructs may differ (case-insensitive groups do not fold `ſ` to `s` as Oniguruma does), and it is
+/// far slower than the hand-written matchers in `KnownPatterns`.
 struct RegexPattern: MatchPattern, @unchecked Sendable {
     // `Regex` is immutable after construction and safe to use from several threads; the standard library does
     // not declare it Sendable on every platform yet.
