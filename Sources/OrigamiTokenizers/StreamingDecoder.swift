@@ -64,13 +64,13 @@ public struct StreamingDecoder: Sendable {
             committed = tokens.count
             moveContext()
         }
-        guard tokenizer.cleansUpSpaces else { return BPEModel.string(delta) }
+        guard tokenizer.cleansUpSpaces else { return String(scalars: delta) }
         held.append(contentsOf: delta)
         let cut = final ? held.count : safeCleanUpCut()
         let ready = Array(held[..<cut])
         held.removeFirst(cut)
         released += cut
-        return Tokenizer.cleanUpTokenizationSpaces(BPEModel.string(ready))
+        return Tokenizer.cleanUpTokenizationSpaces(String(scalars: ready))
     }
 
     /// The context for the next window: the last committed token, extended back over the byte-token run it

@@ -144,7 +144,7 @@ public final class Tokenizer: Sendable {
             }
             let scalars = Array(token.content.unicodeScalars)
             let normalized = normalizer?.normalize(scalars) ?? scalars
-            strings[token.id] = BPEModel.string(normalized)
+            strings[token.id] = String(scalars: normalized)
             normalizedEntries.append((normalized, token))
         }
         addedTokenStrings = strings
@@ -242,14 +242,14 @@ public final class Tokenizer: Sendable {
     /// The normalizer alone applied to `text` (`normalizer.normalize_str`), for inspection.
     public func normalize(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
-        return BPEModel.string(normalizer?.normalize(scalars) ?? scalars)
+        return String(scalars: normalizer?.normalize(scalars) ?? scalars)
     }
 
     /// The pre-tokenizer alone applied to `text` (`pre_tokenizer.pre_tokenize_str`), for inspection.
     public func preTokenize(_ text: String) -> [String] {
         let piece = Piece(Array(text.unicodeScalars), startsAtOrigin: true)
         let pieces = preTokenizer?.preTokenize([piece]) ?? (piece.scalars.isEmpty ? [] : [piece])
-        return pieces.map { BPEModel.string($0.scalars) }
+        return pieces.map { String(scalars: $0.scalars) }
     }
 
     // MARK: Vocabulary
@@ -314,6 +314,6 @@ public final class Tokenizer: Sendable {
                 content: Array(replacement.unicodeScalars)
             ).normalize(scalars)
         }
-        return BPEModel.string(scalars)
+        return String(scalars: scalars)
     }
 }

@@ -127,7 +127,7 @@ struct ReplaceDecoder: TokenDecoder {
             }
         }
         let replace = ReplaceNormalizer(pattern: pattern, content: content)
-        return tokens.map { BPEModel.string(replace.normalize(Array($0.unicodeScalars))) }
+        return tokens.map { String(scalars: replace.normalize(Array($0.unicodeScalars))) }
     }
 }
 
@@ -204,7 +204,7 @@ struct StripDecoder: TokenDecoder {
                 upper -= 1
                 removed += 1
             }
-            return BPEModel.string(Array(scalars[lower..<upper]))
+            return String(scalars: Array(scalars[lower..<upper]))
         }
     }
 }
@@ -219,7 +219,7 @@ struct SuffixDecoder: TokenDecoder {
         let nothing = ReplaceNormalizer(pattern: pattern, content: [])
         return tokens.enumerated().map { index, token in
             let replace = index == tokens.count - 1 ? nothing : space
-            return BPEModel.string(replace.normalize(Array(token.unicodeScalars)))
+            return String(scalars: replace.normalize(Array(token.unicodeScalars)))
         }
     }
 }

@@ -61,9 +61,8 @@ struct JSONParser {
     }
 
     /// Parses a whole document; trailing non-whitespace is an error.
-    static func parse(_ data: some Sequence<UInt8>) throws(JSONSyntaxError) -> JSONValue {
-        let array = Array(data)
-        let result: Result<JSONValue, JSONSyntaxError> = array.withUnsafeBufferPointer { buffer in
+    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        let result: Result<JSONValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
             do throws(JSONSyntaxError) {
                 parser.skipWhitespace()

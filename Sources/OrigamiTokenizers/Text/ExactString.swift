@@ -33,3 +33,12 @@ struct ScalarsKey: Hashable {
         scalars.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
+
+extension String {
+    /// The string made of exactly these scalars.
+    init(scalars: some Sequence<Unicode.Scalar>) {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        self.init(view)
+    }
+}
