@@ -14,9 +14,10 @@ struct AddedToken: Sendable {
     /// Matched in normalized text (with its own content normalized) rather than in the raw input.
     var normalized: Bool
 
-    init(id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
-        singleWord: Bool = false, normalized: Bool)
-    {
+    init(
+        id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
+        singleWord: Bool = false, normalized: Bool
+    ) {
         self.id = id
         self.content = content
         self.special = special

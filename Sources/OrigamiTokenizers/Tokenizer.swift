@@ -163,7 +163,9 @@ public final class Tokenizer: Sendable {
 
     /// transformers registers the config's named special tokens with the backend when tokenizer.json lacks
     /// them; a token new to the vocabulary gets the next id the way `tokenizers`' `add_tokens` assigns it.
-    private static func addConfigSpecialTokens(_ config: TokenizerConfig?, model: BPEModel, to tokens: inout [AddedToken]) {
+    private static func addConfigSpecialTokens(
+        _ config: TokenizerConfig?, model: BPEModel, to tokens: inout [AddedToken]
+    ) {
         guard let config else { return }
         for content in config.namedSpecialTokens where !content.isEmpty {
             guard !tokens.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) else { continue }

@@ -136,7 +136,8 @@ import Testing
         // \p{L}: GPT-2's regex keeps "a" and a letter together and splits anything else off.
         let gpt2 = try Tokenizer(
             tokenizerJSON: Fixtures.tokenizerJSON(preTokenizer: [
-                "type": "Split", "pattern": ["Regex": #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#],
+                "type": "Split",
+                "pattern": ["Regex": #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#],
                 "behavior": "Isolated", "invert": false,
             ]), config: nil)
         // WhitespaceSplit and Punctuation(Removed) drop exactly the class members.
@@ -156,8 +157,12 @@ import Testing
             if (gpt2.preTokenize("a" + single).count == 1) != bits("letter")[index] { mismatches.append("L \(hex)") }
             if (gpt2.preTokenize("1" + single).count == 1) != bits("number")[index] { mismatches.append("N \(hex)") }
             if whitespace.preTokenize(single).isEmpty != bits("whitespace")[index] { mismatches.append("s \(hex)") }
-            if whitespace.preTokenize(single).isEmpty != bits("rust_whitespace")[index] { mismatches.append("ws \(hex)") }
-            if punctuation.preTokenize(single).isEmpty != bits("rust_punctuation")[index] { mismatches.append("P \(hex)") }
+            if whitespace.preTokenize(single).isEmpty != bits("rust_whitespace")[index] {
+                mismatches.append("ws \(hex)")
+            }
+            if punctuation.preTokenize(single).isEmpty != bits("rust_punctuation")[index] {
+                mismatches.append("P \(hex)")
+            }
             if (digits.preTokenize("a" + single + "a").count == 3) != bits("rust_numeric")[index] {
                 mismatches.append("numeric \(hex)")
             }

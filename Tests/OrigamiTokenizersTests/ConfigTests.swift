@@ -4,22 +4,24 @@ import Testing
 
 @Suite struct ConfigTests {
     @Test func readsSpecialTokensInBothSpellings() throws {
-        let config = try TokenizerConfig(json: Data(#"""
-            {
-              "bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": false, "normalized": false},
-              "eos_token": "</s>",
-              "unk_token": null,
-              "pad_token": "<pad>",
-              "additional_special_tokens": ["<extra_0>", {"content": "<extra_1>"}],
-              "add_bos_token": true,
-              "add_eos_token": false,
-              "model_max_length": 4096,
-              "clean_up_tokenization_spaces": false,
-              "tokenizer_class": "LlamaTokenizer",
-              "legacy": false,
-              "add_prefix_space": true
-            }
-            """#.utf8))
+        let config = try TokenizerConfig(
+            json: Data(
+                #"""
+                {
+                  "bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": false, "normalized": false},
+                  "eos_token": "</s>",
+                  "unk_token": null,
+                  "pad_token": "<pad>",
+                  "additional_special_tokens": ["<extra_0>", {"content": "<extra_1>"}],
+                  "add_bos_token": true,
+                  "add_eos_token": false,
+                  "model_max_length": 4096,
+                  "clean_up_tokenization_spaces": false,
+                  "tokenizer_class": "LlamaTokenizer",
+                  "legacy": false,
+                  "add_prefix_space": true
+                }
+                """#.utf8))
         #expect(config.bosToken == "<s>")
         #expect(config.eosToken == "</s>")
         #expect(config.unkToken == nil)
@@ -41,7 +43,8 @@ import Testing
     }
 
     @Test func chatTemplateListExposesTheDefault() throws {
-        let config = try TokenizerConfig(contentsOf: Fixtures.directory("mistral").appendingPathComponent("tokenizer_config.json"))
+        let config = try TokenizerConfig(
+            contentsOf: Fixtures.directory("mistral").appendingPathComponent("tokenizer_config.json"))
         #expect(config.chatTemplate?.hasPrefix("{{ bos_token }}{% for m in messages %}") == true)
         #expect(config.chatTemplates["tool_use"] == "{{ bos_token }}[TOOL_CALLS]")
         #expect(config.chatTemplates.count == 2)
@@ -61,11 +64,13 @@ import Testing
     }
 
     @Test func generationConfigFields() throws {
-        let config = try GenerationConfig(json: Data(#"""
-            {"bos_token_id": 128000, "eos_token_id": [128001, 128009], "pad_token_id": 0, "max_length": 4096,
-             "max_new_tokens": 256, "do_sample": true, "temperature": 0.6, "top_k": 50, "top_p": 0.9,
-             "repetition_penalty": 1.1, "transformers_version": "4.40.0"}
-            """#.utf8))
+        let config = try GenerationConfig(
+            json: Data(
+                #"""
+                {"bos_token_id": 128000, "eos_token_id": [128001, 128009], "pad_token_id": 0, "max_length": 4096,
+                 "max_new_tokens": 256, "do_sample": true, "temperature": 0.6, "top_k": 50, "top_p": 0.9,
+                 "repetition_penalty": 1.1, "transformers_version": "4.40.0"}
+                """#.utf8))
         #expect(config.bosTokenId == 128000)
         #expect(config.eosTokenIds == [128001, 128009])
         #expect(config.padTokenId == 0)
@@ -97,7 +102,8 @@ import Testing
 
     /// A special token named in the config but missing from tokenizer.json becomes a special added token.
     @Test func configSpecialTokensJoinTheAddedTokens() throws {
-        let json = Data(#"""
+        let json = Data(
+            #"""
             {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "</s>": 2}, "merges": []}, "added_tokens": []}
             """#.utf8)
         var config = TokenizerConfig()

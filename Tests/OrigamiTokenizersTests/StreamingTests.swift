@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct StreamingTests {
     /// Pushes every id and returns what each push produced, then the flush.
-    static func stream(_ tokenizer: Tokenizer, _ ids: [Int], skipSpecialTokens: Bool = false) -> (chunks: [String], rest: String) {
+    static func stream(_ tokenizer: Tokenizer, _ ids: [Int], skipSpecialTokens: Bool = false) -> (
+        chunks: [String], rest: String
+    ) {
         var decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: skipSpecialTokens)
         let chunks = ids.map { decoder.push($0) }
         return (chunks, decoder.flush())

@@ -13,13 +13,15 @@ import Testing
 struct ThroughputTests {
     @Test func encodeThroughput() throws {
         let environment = ProcessInfo.processInfo.environment
-        let directory = environment["ORIGAMI_TOKENIZER_BENCH_MODEL"].map { URL(fileURLWithPath: $0) }
+        let directory =
+            environment["ORIGAMI_TOKENIZER_BENCH_MODEL"].map { URL(fileURLWithPath: $0) }
             ?? Fixtures.directory("llama3")
         let text: String
         if let path = environment["ORIGAMI_TOKENIZER_BENCH_TEXT"] {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } else {
-            let sample = try Fixtures.families.flatMap { try Fixtures.goldens($0).cases.map(\.text) }.joined(separator: "\n")
+            let sample = try Fixtures.families.flatMap { try Fixtures.goldens($0).cases.map(\.text) }.joined(
+                separator: "\n")
             text = String(repeating: sample + "\n", count: max(1, 1_000_000 / sample.utf8.count))
         }
         let megabytes = Double(text.utf8.count) / 1_000_000

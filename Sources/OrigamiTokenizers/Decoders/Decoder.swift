@@ -5,7 +5,9 @@ protocol TokenDecoder: Sendable {
 }
 
 enum Decoders {
-    static let supported = ["Sequence", "ByteLevel", "Metaspace", "Replace", "ByteFallback", "Fuse", "Strip", "BPEDecoder"]
+    static let supported = [
+        "Sequence", "ByteLevel", "Metaspace", "Replace", "ByteFallback", "Fuse", "Strip", "BPEDecoder",
+    ]
 
     static func make(_ node: JSONNode) throws(TokenizerError) -> any TokenDecoder {
         switch try node.componentType(kind: "decoder", supported: supported) {

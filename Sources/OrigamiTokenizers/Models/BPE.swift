@@ -214,7 +214,9 @@ struct BPEModel: Sendable {
                 symbols.append(id)
                 continue
             }
-            if byteFallback, let bytes = byteFallbackIds(symbolText.map { Array($0.utf8) } ?? Array(UTF8.encode(scalar)!)) {
+            if byteFallback,
+                let bytes = byteFallbackIds(symbolText.map { Array($0.utf8) } ?? Array(UTF8.encode(scalar)!))
+            {
                 // `tokenizers` adds these without flushing a pending unknown token.
                 symbols.append(contentsOf: bytes)
                 continue

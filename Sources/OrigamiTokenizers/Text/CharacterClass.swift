@@ -38,8 +38,9 @@ struct CharacterClass: Sendable {
         default:
             break
         }
-        if scalar.isASCII && (0x21...0x2F ~= scalar.value || 0x3A...0x40 ~= scalar.value
-            || 0x5B...0x60 ~= scalar.value || 0x7B...0x7E ~= scalar.value)
+        if scalar.isASCII
+            && (0x21...0x2F ~= scalar.value || 0x3A...0x40 ~= scalar.value
+                || 0x5B...0x60 ~= scalar.value || 0x7B...0x7E ~= scalar.value)
         {
             flags |= punctuation
         }
