@@ -8,7 +8,8 @@
 /// `ByteFallback` decoder a run of `<0xAB>` tokens is held until another token ends it (or `flush`): one
 /// invalid byte anywhere in a run turns the whole run into U+FFFDs, so no part of it is final before its end.
 /// Should a decoder ever rewrite text already returned, the whole stream is decoded again and output resumes
-/// past what was returned.
+/// past what was returned. The one inexact case: more than `maximumPending` ids of undecodable byte-level bytes
+/// in a row, which are given out as U+FFFDs instead of being held (and re-decoded) without bound.
 public struct StreamingDecoder: Sendable {
     private let tokenizer: Tokenizer
     private let skipSpecialTokens: Bool
@@ -26,6 +27,9 @@ public struct StreamingDecoder: Sendable {
     private var held: [Unicode.Scalar] = []
     /// How many scalars of `produced` have been returned (after clean-up of the part before them).
     private var released = 0
+
+    /// How many ids may wait for a character to complete before their text is given out as it stands.
+    static let maximumPending = 64
 
     init(tokenizer: Tokenizer, skipSpecialTokens: Bool) {
         self.tokenizer = tokenizer
@@ -59,7 +63,9 @@ public struct StreamingDecoder: Sendable {
                 let whole = Array(tokenizer.decodeTokens(tokens).unicodeScalars)
                 delta = whole.count > produced.count ? Array(whole[produced.count...]) : []
             }
-            if !final && delta.last == "\u{FFFD}" { return "" }
+            // A trailing U+FFFD may be a character still arriving. Valid UTF-8 completes within a few ids, so
+            // a longer wait means undecodable bytes: give them out rather than re-decode a growing window.
+            if !final && delta.last == "\u{FFFD}" && tokens.count - committed < Self.maximumPending { return "" }
             produced.append(contentsOf: delta)
             committed = tokens.count
             moveContext()

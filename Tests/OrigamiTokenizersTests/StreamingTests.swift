@@ -59,6 +59,16 @@ import Testing
         #expect(visible(chunks.joined() + rest) == visible(gpt2.decode(ids)))
     }
 
+    /// A long run of undecodable bytes still streams out (as U+FFFDs) instead of waiting for the flush.
+    @Test func undecodableBytesDoNotStallTheStream() throws {
+        let tokenizer = try Fixtures.tokenizer("gpt2")
+        let continuation = try #require(tokenizer.id(of: "Ģ"))  // byte 0x80: never starts a character
+        let ids = [Int](repeating: continuation, count: 200) + tokenizer.encode(" ok")
+        let (chunks, rest) = Self.stream(tokenizer, ids)
+        #expect(chunks.prefix(150).joined().unicodeScalars.count >= 64)
+        #expect(chunks.joined() + rest == tokenizer.decode(ids))
+    }
+
     /// Metaspace decoding drops the first token's `▁` only: the stream must not treat each push as a first token.
     @Test func leadingSpaceStrippedOnlyOnce() throws {
         for family in ["mistral", "llama2"] {
