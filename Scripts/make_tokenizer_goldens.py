@@ -5,12 +5,16 @@ Writes, under Tests/Fixtures/tokenizers/:
   <family>/tokenizer.json, tokenizer_config.json   a tokenizer trained here, saved by transformers
   <family>/goldens.json                            encode/decode results from AutoTokenizer
   components.json                                  single pipeline stages (pre-tokenizers, normalizers,
-                                                   decoders, post-processors) run by `tokenizers` alone,
-                                                   plus the Unicode classes Oniguruma uses for \\s \\p{L} \\p{N}
+                                                   decoders, post-processors, BPE options) run by `tokenizers`
+                                                   alone, plus the Unicode classes Oniguruma uses for \\s \\p{L}
+                                                   \\p{N}
 
-Each family copies the pipeline structure of the real model's tokenizer.json (regexes, normalizers, decoders,
-post-processors, special tokens) and only shrinks the vocabulary. Versions: Scripts/requirements.txt.
-CI never runs this; it reads the committed outputs.
+Families: gpt2, llama3, qwen2, falcon, bloom, llama2 (legacy Prepend/Replace normalizer), llama2-hf (the same
+files named LlamaTokenizer, which transformers 5 rebuilds), mistral (Metaspace "first"), misc (stages the real
+families do not use). Each copies the pipeline structure of the real model's tokenizer.json (regexes,
+normalizers, decoders, post-processors, special tokens) and only shrinks the vocabulary. Training is seeded
+and single-threaded, so reruns write identical files. Versions: Scripts/requirements.txt. CI never runs this;
+it reads the committed outputs.
 
     python3 Scripts/make_tokenizer_goldens.py
 """
