@@ -173,6 +173,20 @@ def frequent_alphabet(size: int) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))[:size]
 
 
+def renumber(data: dict, specials: list[str]) -> None:
+    """The trainer numbers suffixed characters ("a</w>") in hash order; renumber the vocabulary (specials, then
+    other unmerged tokens sorted, then merge results in merge order) so reruns write the same file."""
+    merged = []
+    for a, b in data["model"]["merges"]:
+        token = a + b
+        if token not in merged:
+            merged.append(token)
+    base = sorted(t for t in data["model"]["vocab"] if t not in specials and t not in set(merged))
+    data["model"]["vocab"] = {t: i for i, t in enumerate(specials + base + merged)}
+    for token in data["added_tokens"]:
+        token["id"] = data["model"]["vocab"][token["content"]]
+
+
 def byte_level_trainer(vocab_size: int, special: list[str]) -> trainers.BpeTrainer:
     return trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -685,15 +699,7 @@ def misc():
     )
     tok.train_from_iterator(CORPUS, trainer)
     data = json.loads(tok.to_str())
-    # The trainer numbers suffixed characters ("a</w>") in hash order; renumber so reruns write the same file.
-    merged = []
-    for a, b in data["model"]["merges"]:
-        if a + b not in merged:
-            merged.append(a + b)
-    base = sorted(t for t in data["model"]["vocab"] if t not in specials and t not in set(merged))
-    data["model"]["vocab"] = {t: i for i, t in enumerate(specials + base + merged)}
-    for token in data["added_tokens"]:
-        token["id"] = data["model"]["vocab"][token["content"]]
+    renumber(data, specials)
     ids = data["model"]["vocab"]
     data["post_processor"] = json.loads(
         processors.BertProcessing(("[SEP]", ids["[SEP]"]), ("[CLS]", ids["[CLS]"])).__getstate__()
@@ -897,16 +903,22 @@ def model_cases():
     texts = ["hello world", "unbelievable tokenization", "xyz qqq", "héllo wörld 中文 😀", "", "aaaa bbbb"]
     out = []
 
-    tok = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    alphabet = frequent_alphabet(40)
-    tok.train_from_iterator(
-        CORPUS,
-        trainers.BpeTrainer(
-            vocab_size=400, special_tokens=["[UNK]"], continuing_subword_prefix="##",
-            initial_alphabet=alphabet, limit_alphabet=len(alphabet), show_progress=False,
-        ),
+    # Written by hand: the trainer orders tied "##" merges by hash, so a trained model would change every run.
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces = ["[UNK]"] + list(letters) + ["##" + c for c in letters]
+    prefixed_merges = [
+        ("h", "##e"), ("##l", "##l"), ("##ll", "##o"), ("he", "##llo"), ("w", "##o"), ("##r", "##l"),
+        ("##rl", "##d"), ("wo", "##rld"), ("t", "##o"), ("##k", "##e"), ("##ke", "##n"), ("u", "##n"),
+    ]
+    for a, b in prefixed_merges:
+        pieces.append(a + b[2:])
+    tok = Tokenizer(
+        models.BPE(
+            vocab={p: i for i, p in enumerate(pieces)}, merges=prefixed_merges, unk_token="[UNK]",
+            continuing_subword_prefix="##",
+        )
     )
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
     out.append(("subword-prefix", json.loads(tok.to_str())))
 
     vocab = {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "<0xC3>": 4, "<0xA9>": 5, "c": 6, " ": 7}
