@@ -151,7 +151,7 @@ public final class Tokenizer: Sendable {
         rawMatcher = AddedTokenMatcher(
             unique.filter { !$0.normalized }.map { (Array($0.content.unicodeScalars), $0) })
         normalizedMatcher = AddedTokenMatcher(normalizedEntries)
-        specialContents = Set(unique.filter(\.special).map { ExactString(strings[$0.id]!) })
+        specialContents = Set(unique.filter(\.special).map { ExactString(strings[$0.id] ?? $0.content) })
         specialTokenIds = Set(unique.filter(\.special).map(\.id))
         vocabularySize = max(model.tokens.count, (unique.map(\.id).max() ?? -1) + 1)
 
