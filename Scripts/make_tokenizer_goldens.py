@@ -5,12 +5,16 @@ Writes, under Tests/Fixtures/tokenizers/:
   <family>/tokenizer.json, tokenizer_config.json   a tokenizer trained here, saved by transformers
   <family>/goldens.json                            encode/decode results from AutoTokenizer
   components.json                                  single pipeline stages (pre-tokenizers, normalizers,
-                                                   decoders, post-processors) run by `tokenizers` alone,
-                                                   plus the Unicode classes Oniguruma uses for \\s \\p{L} \\p{N}
+                                                   decoders, post-processors, BPE options) run by `tokenizers`
+                                                   alone, plus the Unicode classes Oniguruma uses for \\s \\p{L}
+                                                   \\p{N}
 
-Each family copies the pipeline structure of the real model's tokenizer.json (regexes, normalizers, decoders,
-post-processors, special tokens) and only shrinks the vocabulary. Versions: Scripts/requirements.txt.
-CI never runs this; it reads the committed outputs.
+Families: gpt2, llama3, qwen2, falcon, bloom, llama2 (legacy Prepend/Replace normalizer), llama2-hf (the same
+files named LlamaTokenizer, which transformers 5 rebuilds), mistral (Metaspace "first"), misc (stages the real
+families do not use). Each copies the pipeline structure of the real model's tokenizer.json (regexes,
+normalizers, decoders, post-processors, special tokens) and only shrinks the vocabulary. Training is seeded
+and single-threaded, so reruns write identical files. Versions: Scripts/requirements.txt. CI never runs this;
+it reads the committed outputs.
 
     python3 Scripts/make_tokenizer_goldens.py
 """
@@ -167,6 +171,20 @@ def frequent_alphabet(size: int) -> list[str]:
         for c in line:
             counts[c] = counts.get(c, 0) + 1
     return sorted(counts, key=lambda c: (-counts[c], c))[:size]
+
+
+def renumber(data: dict, specials: list[str]) -> None:
+    """The trainer numbers suffixed characters ("a</w>") in hash order; renumber the vocabulary (specials, then
+    other unmerged tokens sorted, then merge results in merge order) so reruns write the same file."""
+    merged = []
+    for a, b in data["model"]["merges"]:
+        token = a + b
+        if token not in merged:
+            merged.append(token)
+    base = sorted(t for t in data["model"]["vocab"] if t not in specials and t not in set(merged))
+    data["model"]["vocab"] = {t: i for i, t in enumerate(specials + base + merged)}
+    for token in data["added_tokens"]:
+        token["id"] = data["model"]["vocab"][token["content"]]
 
 
 def byte_level_trainer(vocab_size: int, special: list[str]) -> trainers.BpeTrainer:
@@ -603,6 +621,12 @@ def llama2():
         ]
     )
     save_family("llama2", data, config, texts)
+    # The same files as a real Llama-2 checkpoint names them: transformers 5 then builds LlamaTokenizer, which
+    # keeps vocab, merges, added tokens and post-processor from tokenizer.json but replaces the rest of the
+    # pipeline (Metaspace with prepend_scheme "first" instead of the Prepend/Replace normalizer, no unk_token).
+    hf_config = dict(config)
+    hf_config["tokenizer_config_extra"] = dict(config["tokenizer_config_extra"], tokenizer_class="LlamaTokenizer")
+    save_family("llama2-hf", data, hf_config, texts)
 
 
 def mistral():
@@ -612,7 +636,7 @@ def mistral():
     data = sentencepiece_like(tok, 1000, specials, limit_alphabet=110)
     data["normalizer"] = None
     data["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
-    data["decoder"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+    data["decoder"] = json.loads(LLAMA2_DECODER.__getstate__())
     data["post_processor"] = None
     data["added_tokens"] = [added(s, i) for i, s in enumerate(specials)]
     append_added(
@@ -624,7 +648,8 @@ def mistral():
         ],
     )
     # No post-processor in tokenizer.json. transformers 5 ignores add_bos_token when tokenizer.json exists, so
-    # these goldens carry no <s>: callers that want one must add it themselves.
+    # these goldens carry no <s>: callers that want one must add it themselves. The class name makes
+    # transformers build LlamaTokenizer's own pipeline, as for real Mistral checkpoints.
     config = {
         "bos_token": "<s>",
         "eos_token": "</s>",
@@ -635,6 +660,7 @@ def mistral():
             {"name": "default", "template": "{{ bos_token }}{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}"},
             {"name": "tool_use", "template": "{{ bos_token }}[TOOL_CALLS]"},
         ],
+        "tokenizer_config_extra": {"tokenizer_class": "LlamaTokenizerFast", "legacy": False},
     }
     texts = family_texts(
         [
@@ -673,15 +699,7 @@ def misc():
     )
     tok.train_from_iterator(CORPUS, trainer)
     data = json.loads(tok.to_str())
-    # The trainer numbers suffixed characters ("a</w>") in hash order; renumber so reruns write the same file.
-    merged = []
-    for a, b in data["model"]["merges"]:
-        if a + b not in merged:
-            merged.append(a + b)
-    base = sorted(t for t in data["model"]["vocab"] if t not in specials and t not in set(merged))
-    data["model"]["vocab"] = {t: i for i, t in enumerate(specials + base + merged)}
-    for token in data["added_tokens"]:
-        token["id"] = data["model"]["vocab"][token["content"]]
+    renumber(data, specials)
     ids = data["model"]["vocab"]
     data["post_processor"] = json.loads(
         processors.BertProcessing(("[SEP]", ids["[SEP]"]), ("[CLS]", ids["[CLS]"])).__getstate__()
@@ -879,6 +897,49 @@ def post_processor_cases():
     return out
 
 
+def model_cases():
+    """BPE options the families leave out: continuing_subword_prefix, unfused unknown tokens, byte fallback with
+    byte tokens missing (falls back to the unknown token)."""
+    texts = ["hello world", "unbelievable tokenization", "xyz qqq", "héllo wörld 中文 😀", "", "aaaa bbbb"]
+    out = []
+
+    # Written by hand: the trainer orders tied "##" merges by hash, so a trained model would change every run.
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces = ["[UNK]"] + list(letters) + ["##" + c for c in letters]
+    prefixed_merges = [
+        ("h", "##e"), ("##l", "##l"), ("##ll", "##o"), ("he", "##llo"), ("w", "##o"), ("##r", "##l"),
+        ("##rl", "##d"), ("wo", "##rld"), ("t", "##o"), ("##k", "##e"), ("##ke", "##n"), ("u", "##n"),
+    ]
+    for a, b in prefixed_merges:
+        pieces.append(a + b[2:])
+    tok = Tokenizer(
+        models.BPE(
+            vocab={p: i for i, p in enumerate(pieces)}, merges=prefixed_merges, unk_token="[UNK]",
+            continuing_subword_prefix="##",
+        )
+    )
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    out.append(("subword-prefix", json.loads(tok.to_str())))
+
+    vocab = {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "<0xC3>": 4, "<0xA9>": 5, "c": 6, " ": 7}
+    merges = [("a", "b")]
+    out.append(("unk-unfused", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=False)).to_str())))
+    out.append(("unk-fused", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=True)).to_str())))
+    # é is <0xC3><0xA9> (both present); 中 needs bytes that are missing, so it becomes <unk>.
+    out.append((
+        "byte-fallback-partial",
+        json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True)).to_str()),
+    ))
+    out.append(("no-unk", json.loads(Tokenizer(models.BPE(vocab=vocab, merges=merges)).to_str())))
+
+    result = []
+    for name, data in out:
+        tok = Tokenizer.from_str(json.dumps(data))
+        cases = [{"text": t, "ids": tok.encode(t).ids, "tokens": tok.encode(t).tokens} for t in texts + ["abcab éa", "zzab"]]
+        result.append({"name": name, "tokenizer": data, "cases": cases})
+    return result
+
+
 def components():
     data = {
         "versions": {"tokenizers": tokenizers.__version__, "transformers": transformers.__version__},
@@ -886,6 +947,7 @@ def components():
         "normalizers": normalizer_cases(),
         "decoders": decoder_cases(),
         "post_processors": post_processor_cases(),
+        "models": model_cases(),
         "unicode_classes": unicode_classes(),
     }
     with open(os.path.join(OUT, "components.json"), "w", encoding="utf-8") as f:

@@ -14,9 +14,10 @@ struct AddedToken: Sendable {
     /// Matched in normalized text (with its own content normalized) rather than in the raw input.
     var normalized: Bool
 
-    init(id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
-        singleWord: Bool = false, normalized: Bool)
-    {
+    init(
+        id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
+        singleWord: Bool = false, normalized: Bool
+    ) {
         self.id = id
         self.content = content
         self.special = special
@@ -55,6 +56,9 @@ struct AddedTokenMatcher: Sendable {
 
     /// Candidate patterns by first scalar, longest first.
     private let patternsByFirst: [Unicode.Scalar: [Pattern]]
+    /// Whether a Basic Multilingual Plane scalar starts any pattern: most text scalars are rejected with one
+    /// load instead of a dictionary lookup.
+    private let startsPattern: [Bool]
 
     init?(_ entries: [(pattern: [Unicode.Scalar], token: AddedToken)]) {
         var byFirst: [Unicode.Scalar: [Pattern]] = [:]
@@ -67,11 +71,16 @@ struct AddedTokenMatcher: Sendable {
             byFirst[key]!.sort { $0.scalars.count > $1.scalars.count }
         }
         patternsByFirst = byFirst
+        var starts = [Bool](repeating: false, count: 0x10000)
+        for first in byFirst.keys where first.value < 0x10000 { starts[Int(first.value)] = true }
+        startsPattern = starts
     }
 
     /// The longest pattern that occurs at `index`.
     private func longestMatch(in text: [Unicode.Scalar], at index: Int) -> Pattern? {
-        guard let candidates = patternsByFirst[text[index]] else { return nil }
+        let first = text[index]
+        if first.value < 0x10000 && !startsPattern[Int(first.value)] { return nil }
+        guard let candidates = patternsByFirst[first] else { return nil }
         for candidate in candidates {
             let end = index + candidate.scalars.count
             if end <= text.count && text[index..<end].elementsEqual(candidate.scalars) { return candidate }

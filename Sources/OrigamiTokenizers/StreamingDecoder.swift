@@ -3,11 +3,13 @@
 /// decoder would strip or that transformers' clean-up would remove. `flush` returns the rest, and everything
 /// returned concatenates to `decode(allIds)`.
 ///
-/// Each push decodes the new ids together with the last committed token as context (plus any run of
-/// `<0xAB>` byte tokens it belongs to) and keeps what follows the context's own text, so the cost per id does
-/// not grow with the length of the stream. Decoders rarely rewrite earlier text (an invalid byte run turns
-/// into one U+FFFD per byte); then the whole stream is decoded again to stay exact, and when even that cannot
-/// match what was already returned, the stream continues from the full decode's text past that point.
+/// Each push decodes the new ids together with the last committed token as context and keeps what follows
+/// the context's own text, so the cost per id does not grow with the length of the stream. With a
+/// `ByteFallback` decoder a run of `<0xAB>` tokens is held until another token ends it (or `flush`): one
+/// invalid byte anywhere in a run turns the whole run into U+FFFDs, so no part of it is final before its end.
+/// Should a decoder ever rewrite text already returned, the whole stream is decoded again and output resumes
+/// past what was returned. The one inexact case: more than `maximumPending` ids of undecodable byte-level bytes
+/// in a row, which are given out as U+FFFDs instead of being held (and re-decoded) without bound.
 public struct StreamingDecoder: Sendable {
     private let tokenizer: Tokenizer
     private let skipSpecialTokens: Bool
@@ -25,6 +27,9 @@ public struct StreamingDecoder: Sendable {
     private var held: [Unicode.Scalar] = []
     /// How many scalars of `produced` have been returned (after clean-up of the part before them).
     private var released = 0
+
+    /// How many ids may wait for a character to complete before their text is given out as it stands.
+    static let maximumPending = 64
 
     init(tokenizer: Tokenizer, skipSpecialTokens: Bool) {
         self.tokenizer = tokenizer
@@ -47,6 +52,9 @@ public struct StreamingDecoder: Sendable {
         guard committed < tokens.count || !held.isEmpty else { return "" }
         var delta: [Unicode.Scalar] = []
         if committed < tokens.count {
+            if !final && tokenizer.decodesByteRuns && ByteFallbackDecoder.byte(of: tokens[tokens.count - 1]) != nil {
+                return ""
+            }
             let window = Array(tokens[contextStart...])
             let text = Array(tokenizer.decodeTokens(window).unicodeScalars)
             if text.starts(with: contextText) {
@@ -55,22 +63,24 @@ public struct StreamingDecoder: Sendable {
                 let whole = Array(tokenizer.decodeTokens(tokens).unicodeScalars)
                 delta = whole.count > produced.count ? Array(whole[produced.count...]) : []
             }
-            if !final && delta.last == "\u{FFFD}" { return "" }
+            // A trailing U+FFFD may be a character still arriving. Valid UTF-8 completes within a few ids, so
+            // a longer wait means undecodable bytes: give them out rather than re-decode a growing window.
+            if !final && delta.last == "\u{FFFD}" && tokens.count - committed < Self.maximumPending { return "" }
             produced.append(contentsOf: delta)
             committed = tokens.count
             moveContext()
         }
-        guard tokenizer.cleansUpSpaces else { return BPEModel.string(delta) }
+        guard tokenizer.cleansUpSpaces else { return String(scalars: delta) }
         held.append(contentsOf: delta)
         let cut = final ? held.count : safeCleanUpCut()
         let ready = Array(held[..<cut])
         held.removeFirst(cut)
         released += cut
-        return Tokenizer.cleanUpTokenizationSpaces(BPEModel.string(ready))
+        return Tokenizer.cleanUpTokenizationSpaces(String(scalars: ready))
     }
 
     /// The context for the next window: the last committed token, extended back over the byte-token run it
-    /// ends, since `ByteFallback` decodes a run as a whole.
+    /// ends (after a flush mid-run), since `ByteFallback` decodes a run as a whole.
     private mutating func moveContext() {
         var start = committed - 1
         while start > 0 && ByteFallbackDecoder.byte(of: tokens[start]) != nil

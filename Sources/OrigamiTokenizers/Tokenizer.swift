@@ -8,6 +8,11 @@ public import Foundation
 /// tokens, and framed by the post-processor. Decoding maps ids to token strings, runs the decoder chain and,
 /// where transformers does, its clean-up pass.
 ///
+/// When tokenizer_config.json names `LlamaTokenizer` (Llama-2, Mistral and their fine-tunes), transformers 5 keeps
+/// only the vocabulary, merges, added tokens and post-processor of tokenizer.json and builds the rest itself (a
+/// Metaspace pre-tokenizer instead of the legacy Prepend/Replace normalizer); this type does the same.
+/// `add_bos_token`/`add_eos_token` are not applied: transformers 5 ignores them when tokenizer.json exists.
+///
 /// Immutable after loading, so one instance can serve any number of threads.
 public final class Tokenizer: Sendable {
     let model: BPEModel
@@ -26,6 +31,8 @@ public final class Tokenizer: Sendable {
     private let specialContents: Set<ExactString>
     /// transformers' `clean_up_tokenization` after decoding.
     let cleansUpSpaces: Bool
+    /// Whether the decoder joins runs of `<0xAB>` tokens, so a streaming decoder must hold them.
+    let decodesByteRuns: Bool
 
     public let config: TokenizerConfig?
     /// Ids of the added tokens marked special.
@@ -44,7 +51,7 @@ public final class Tokenizer: Sendable {
         do {
             data = try Data(contentsOf: tokenizerURL)
         } catch {
-            throw .unreadableFile(file: "tokenizer.json", reason: error.localizedDescription)
+            throw .unreadableFile(file: "tokenizer.json", reason: "\(tokenizerURL.path): \(error.localizedDescription)")
         }
         var config: TokenizerConfig?
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
@@ -75,16 +82,38 @@ public final class Tokenizer: Sendable {
             throw .unsupportedComponent(
                 file: root.file, path: modelNode.path, kind: "model", type: modelType, supported: ["BPE"])
         }
-        let model = try BPEModel(modelNode)
-        self.model = model
-        normalizer = try root.optional("normalizer").map { node throws(TokenizerError) in try Normalizers.make(node) }
-        preTokenizer = try root.optional("pre_tokenizer").map { node throws(TokenizerError) in
+        var model = try BPEModel(modelNode)
+        var normalizer = try root.optional("normalizer").map { node throws(TokenizerError) in
+            try Normalizers.make(node)
+        }
+        var preTokenizer = try root.optional("pre_tokenizer").map { node throws(TokenizerError) in
             try PreTokenizers.make(node)
         }
         postProcessor = try root.optional("post_processor").map { node throws(TokenizerError) in
             try PostProcessors.make(node)
         }
-        decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        var decoder = try root.optional("decoder").map { node throws(TokenizerError) in try Decoders.make(node) }
+        if let config, ["LlamaTokenizer", "LlamaTokenizerFast"].contains(config.tokenizerClass) {
+            // transformers 5 builds this class's own pipeline around the file's vocabulary, merges, added tokens
+            // and post-processor; the file's normalizer, pre-tokenizer and decoder are not used.
+            let addPrefixSpace = config.addPrefixSpace ?? true
+            model = model.withLlamaTokenizerSettings()
+            normalizer = nil
+            preTokenizer = MetaspacePreTokenizer(
+                replacement: "▁", prependScheme: addPrefixSpace ? (config.legacy == true ? .always : .first) : .never,
+                split: false)
+            var stages: [any TokenDecoder] = [
+                ReplaceDecoder(pattern: LiteralPattern(literal: ["▁"]), content: [" "]), ByteFallbackDecoder(),
+                FuseDecoder(),
+            ]
+            if addPrefixSpace { stages.append(StripDecoder(content: " ", start: 1, stop: 0)) }
+            decoder = SequenceDecoder(stages: stages)
+        }
+        self.model = model
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.decoder = decoder
+        decodesByteRuns = decoder.map(Decoders.containsByteFallback) ?? false
 
         var tokens: [AddedToken] = []
         for node in try root.optional("added_tokens")?.array() ?? [] {
@@ -106,7 +135,6 @@ public final class Tokenizer: Sendable {
         }
         addedTokenIds = ids
         let unique = byId.values.sorted { $0.id < $1.id }
-        let normalizer = self.normalizer
         var strings: [Int: String] = [:]
         var normalizedEntries: [([Unicode.Scalar], AddedToken)] = []
         for token in unique {
@@ -116,14 +144,14 @@ public final class Tokenizer: Sendable {
             }
             let scalars = Array(token.content.unicodeScalars)
             let normalized = normalizer?.normalize(scalars) ?? scalars
-            strings[token.id] = BPEModel.string(normalized)
+            strings[token.id] = String(scalars: normalized)
             normalizedEntries.append((normalized, token))
         }
         addedTokenStrings = strings
         rawMatcher = AddedTokenMatcher(
             unique.filter { !$0.normalized }.map { (Array($0.content.unicodeScalars), $0) })
         normalizedMatcher = AddedTokenMatcher(normalizedEntries)
-        specialContents = Set(unique.filter(\.special).map { ExactString(strings[$0.id]!) })
+        specialContents = Set(unique.filter(\.special).map { ExactString(strings[$0.id] ?? $0.content) })
         specialTokenIds = Set(unique.filter(\.special).map(\.id))
         vocabularySize = max(model.tokens.count, (unique.map(\.id).max() ?? -1) + 1)
 
@@ -135,7 +163,9 @@ public final class Tokenizer: Sendable {
 
     /// transformers registers the config's named special tokens with the backend when tokenizer.json lacks
     /// them; a token new to the vocabulary gets the next id the way `tokenizers`' `add_tokens` assigns it.
-    private static func addConfigSpecialTokens(_ config: TokenizerConfig?, model: BPEModel, to tokens: inout [AddedToken]) {
+    private static func addConfigSpecialTokens(
+        _ config: TokenizerConfig?, model: BPEModel, to tokens: inout [AddedToken]
+    ) {
         guard let config else { return }
         for content in config.namedSpecialTokens where !content.isEmpty {
             guard !tokens.contains(where: { $0.content.utf8.elementsEqual(content.utf8) }) else { continue }
@@ -161,7 +191,8 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
         var ids: [Int] = []
         ids.reserveCapacity(text.utf8.count / 3 + 4)
-        var cache: [[Unicode.Scalar]: [Int]] = [:]
+        // Words repeat: within one call, each distinct word goes through BPE once.
+        var cache: [ScalarsKey: [Int]] = [:]
         for segment in segments(text) {
             switch segment {
             case .token(let id):
@@ -169,13 +200,14 @@ public final class Tokenizer: Sendable {
             case .text(let piece):
                 let words = preTokenizer?.preTokenize([piece]) ?? [piece]
                 for word in words {
-                    if let cached = cache[word.scalars] {
+                    let key = ScalarsKey(scalars: word.scalars)
+                    if let cached = cache[key] {
                         ids.append(contentsOf: cached)
                         continue
                     }
                     let start = ids.count
                     model.tokenize(word.scalars, into: &ids)
-                    if cache.count < 100_000 { cache[word.scalars] = Array(ids[start...]) }
+                    if cache.count < 100_000 { cache[key] = Array(ids[start...]) }
                 }
             }
         }
@@ -212,14 +244,14 @@ public final class Tokenizer: Sendable {
     /// The normalizer alone applied to `text` (`normalizer.normalize_str`), for inspection.
     public func normalize(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
-        return BPEModel.string(normalizer?.normalize(scalars) ?? scalars)
+        return String(scalars: normalizer?.normalize(scalars) ?? scalars)
     }
 
     /// The pre-tokenizer alone applied to `text` (`pre_tokenizer.pre_tokenize_str`), for inspection.
     public func preTokenize(_ text: String) -> [String] {
         let piece = Piece(Array(text.unicodeScalars), startsAtOrigin: true)
         let pieces = preTokenizer?.preTokenize([piece]) ?? (piece.scalars.isEmpty ? [] : [piece])
-        return pieces.map { BPEModel.string($0.scalars) }
+        return pieces.map { String(scalars: $0.scalars) }
     }
 
     // MARK: Vocabulary
@@ -284,6 +316,6 @@ public final class Tokenizer: Sendable {
                 content: Array(replacement.unicodeScalars)
             ).normalize(scalars)
         }
-        return BPEModel.string(scalars)
+        return String(scalars: scalars)
     }
 }

@@ -36,7 +36,7 @@ public struct TokenizerConfig: Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .unreadableFile(file: url.lastPathComponent, reason: error.localizedDescription)
+            throw .unreadableFile(file: url.lastPathComponent, reason: "\(url.path): \(error.localizedDescription)")
         }
         try self.init(json: data, file: url.lastPathComponent)
     }
@@ -130,7 +130,7 @@ public struct GenerationConfig: Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .unreadableFile(file: url.lastPathComponent, reason: error.localizedDescription)
+            throw .unreadableFile(file: url.lastPathComponent, reason: "\(url.path): \(error.localizedDescription)")
         }
         try self.init(json: data, file: url.lastPathComponent)
     }

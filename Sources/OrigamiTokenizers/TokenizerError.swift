@@ -30,7 +30,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case .invalidValue(let file, let path, let reason):
             return "\(file): \(path): \(reason)"
         case .unsupportedComponent(let file, let path, let kind, let type, let supported):
-            return "\(file): \(path): unsupported \(kind) type \"\(type)\" (supported: \(supported.joined(separator: ", ")))"
+            let list = supported.joined(separator: ", ")
+            return "\(file): \(path): unsupported \(kind) type \"\(type)\" (supported: \(list))"
         case .unsupportedRegex(let file, let path, let pattern, let reason):
             return "\(file): \(path): unsupported regex \(pattern.debugDescription): \(reason)"
         }

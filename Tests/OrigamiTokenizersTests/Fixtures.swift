@@ -9,7 +9,7 @@ enum Fixtures {
         .appendingPathComponent("Fixtures/tokenizers")
 
     /// The families Scripts/make_tokenizer_goldens.py trains.
-    static let families = ["gpt2", "llama3", "qwen2", "falcon", "bloom", "llama2", "mistral", "misc"]
+    static let families = ["gpt2", "llama3", "qwen2", "falcon", "bloom", "llama2", "llama2-hf", "mistral", "misc"]
 
     static func directory(_ family: String) -> URL {
         root.appendingPathComponent(family)

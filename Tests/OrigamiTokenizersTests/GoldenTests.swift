@@ -35,7 +35,8 @@ import Testing
             #expect(
                 visible(tokenizer.decode(golden.ids, skipSpecialTokens: true)) == visible(golden.decoded_skip_special),
                 "\(context)")
-            #expect(visible(tokenizer.decode(golden.ids_no_special)) == visible(golden.decoded_no_special), "\(context)")
+            #expect(
+                visible(tokenizer.decode(golden.ids_no_special)) == visible(golden.decoded_no_special), "\(context)")
         }
     }
 
@@ -45,7 +46,8 @@ import Testing
     func roundTripsWhereTransformersDoes(family: String) throws {
         let tokenizer = try Fixtures.tokenizer(family)
         var roundTrips = 0
-        for golden in try Fixtures.goldens(family).cases where visible(golden.decoded_no_special) == visible(golden.text) {
+        for golden in try Fixtures.goldens(family).cases
+        where visible(golden.decoded_no_special) == visible(golden.text) {
             let ids = tokenizer.encode(golden.text, addSpecialTokens: false)
             #expect(visible(tokenizer.decode(ids)) == visible(golden.text), "\(family): \(visible(golden.text))")
             roundTrips += 1

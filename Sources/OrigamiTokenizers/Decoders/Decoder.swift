@@ -5,7 +5,9 @@ protocol TokenDecoder: Sendable {
 }
 
 enum Decoders {
-    static let supported = ["Sequence", "ByteLevel", "Metaspace", "Replace", "ByteFallback", "Fuse", "Strip", "BPEDecoder"]
+    static let supported = [
+        "Sequence", "ByteLevel", "Metaspace", "Replace", "ByteFallback", "Fuse", "Strip", "BPEDecoder",
+    ]
 
     static func make(_ node: JSONNode) throws(TokenizerError) -> any TokenDecoder {
         switch try node.componentType(kind: "decoder", supported: supported) {
@@ -42,6 +44,14 @@ enum Decoders {
         default:  // BPEDecoder
             return SuffixDecoder(suffix: try node.optionalString("suffix") ?? "</w>")
         }
+    }
+}
+
+extension Decoders {
+    static func containsByteFallback(_ decoder: any TokenDecoder) -> Bool {
+        if decoder is ByteFallbackDecoder { return true }
+        if let sequence = decoder as? SequenceDecoder { return sequence.stages.contains(where: containsByteFallback) }
+        return false
     }
 }
 
@@ -107,8 +117,19 @@ struct ReplaceDecoder: TokenDecoder {
     let content: [Unicode.Scalar]
 
     func decodeChain(_ tokens: [String]) -> [String] {
+        // The usual case, one scalar for another (`▁` → space), without a round trip through arrays.
+        if let literal = pattern as? LiteralPattern, literal.literal.count == 1, content.count == 1 {
+            let target = literal.literal[0]
+            let replacement = content[0]
+            return tokens.map { token in
+                guard token.unicodeScalars.contains(target) else { return token }
+                var view = String.UnicodeScalarView()
+                for scalar in token.unicodeScalars { view.append(scalar == target ? replacement : scalar) }
+                return String(view)
+            }
+        }
         let replace = ReplaceNormalizer(pattern: pattern, content: content)
-        return tokens.map { BPEModel.string(replace.normalize(Array($0.unicodeScalars))) }
+        return tokens.map { String(scalars: replace.normalize(Array($0.unicodeScalars))) }
     }
 }
 
@@ -118,8 +139,9 @@ struct ByteFallbackDecoder: TokenDecoder {
     /// The byte a `<0xAB>` token stands for. Matches Rust's `u8::from_str_radix` on the two characters, which
     /// also accepts a leading `+`.
     static func byte(of token: String) -> UInt8? {
+        guard token.utf8.count == 6 else { return nil }
         let utf8 = Array(token.utf8)
-        guard utf8.count == 6, utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"),
+        guard utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"),
             utf8[2] == UInt8(ascii: "x"), utf8[5] == UInt8(ascii: ">")
         else { return nil }
         func hex(_ byte: UInt8) -> UInt8? {
@@ -184,7 +206,7 @@ struct StripDecoder: TokenDecoder {
                 upper -= 1
                 removed += 1
             }
-            return BPEModel.string(Array(scalars[lower..<upper]))
+            return String(scalars: Array(scalars[lower..<upper]))
         }
     }
 }
@@ -199,7 +221,7 @@ struct SuffixDecoder: TokenDecoder {
         let nothing = ReplaceNormalizer(pattern: pattern, content: [])
         return tokens.enumerated().map { index, token in
             let replace = index == tokens.count - 1 ? nothing : space
-            return BPEModel.string(replace.normalize(Array(token.unicodeScalars)))
+            return String(scalars: replace.normalize(Array(token.unicodeScalars)))
         }
     }
 }

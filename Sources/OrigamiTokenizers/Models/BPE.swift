@@ -9,12 +9,12 @@ struct BPEModel: Sendable {
     /// id → token; nil for ids the vocabulary skips.
     let tokens: [String?]
     private let merges: MergeTable
-    let unknownId: Int?
-    let fuseUnknown: Bool
-    let byteFallback: Bool
-    let ignoreMerges: Bool
-    let continuingSubwordPrefix: String?
-    let endOfWordSuffix: String?
+    private(set) var unknownId: Int?
+    private(set) var fuseUnknown: Bool
+    private(set) var byteFallback: Bool
+    private(set) var ignoreMerges: Bool
+    private(set) var continuingSubwordPrefix: String?
+    private(set) var endOfWordSuffix: String?
 
     /// Ids of single-scalar tokens in the Basic Multilingual Plane, -1 where absent; others go through
     /// `astralScalarIds`. Only used when no prefix or suffix decorates the symbols.
@@ -27,15 +27,22 @@ struct BPEModel: Sendable {
     private static let quadraticLimit = 48
 
     init(_ node: JSONNode) throws(TokenizerError) {
+        // Vocabularies and merges run to hundreds of thousands of entries: they are read from the JSON values
+        // directly, and a node (with its path) is made only to report an error.
         let vocabularyNode = try node.required("vocab")
+        let entries = try vocabularyNode.object()
         var vocabulary: [ExactString: Int] = [:]
-        let entries = try vocabularyNode.entries()
-        vocabulary.reserveCapacity(entries.count)
+        vocabulary.reserveCapacity(entries.keys.count)
         var maximumId = -1
-        for (token, idNode) in entries {
-            let id = try idNode.int()
+        for (token, value) in zip(entries.keys, entries.values) {
+            var id = -1
+            if case .integer(let integer) = value {
+                id = integer
+            } else {
+                id = try vocabularyNode.child(token, value).int()
+            }
             guard id >= 0 && id < Self.maximumTokenId else {
-                throw idNode.invalid("token id \(id) is outside 0..<\(Self.maximumTokenId)")
+                throw vocabularyNode.child(token, value).invalid("token id \(id) is outside 0..<\(Self.maximumTokenId)")
             }
             vocabulary[ExactString(token)] = id
             maximumId = max(maximumId, id)
@@ -61,19 +68,45 @@ struct BPEModel: Sendable {
         }
 
         let prefixLength = continuingSubwordPrefix?.count ?? 0
-        let mergeNodes = try node.optional("merges")?.array() ?? []
-        var merges = MergeTable(capacity: mergeNodes.count)
-        for (rank, mergeNode) in mergeNodes.enumerated() {
-            let (left, right) = try Self.parseMerge(mergeNode)
+        var mergeValues: [JSONValue] = []
+        let mergesNode = try node.optional("merges")
+        if let mergesNode {
+            guard case .array(let elements) = mergesNode.value else { throw mergesNode.wrongType("an array") }
+            mergeValues = elements
+        }
+        var merges = MergeTable(capacity: mergeValues.count)
+        for (rank, value) in mergeValues.enumerated() {
+            var pair: (String, String)?
+            switch value {
+            case .string(let line):
+                // Split on the UTF-8 view: a combining mark after the space must stay with the right token.
+                if let space = line.utf8.firstIndex(of: UInt8(ascii: " ")) {
+                    let rest = line.utf8.index(after: space)
+                    if !line.utf8[rest...].contains(UInt8(ascii: " ")) {
+                        pair = (
+                            String(decoding: line.utf8[..<space], as: UTF8.self),
+                            String(decoding: line.utf8[rest...], as: UTF8.self)
+                        )
+                    }
+                }
+            case .array(let elements):
+                if elements.count == 2, case .string(let left) = elements[0], case .string(let right) = elements[1] {
+                    pair = (left, right)
+                }
+            default:
+                break
+            }
+            func mergeNode() -> JSONNode { mergesNode?.element(rank, value) ?? node }
+            guard let (left, right) = pair else { throw Self.mergeError(mergeNode()) }
             guard let leftId = vocabulary[ExactString(left)] else {
-                throw mergeNode.invalid("token \(left.debugDescription) is not in the vocabulary")
+                throw mergeNode().invalid("token \(left.debugDescription) is not in the vocabulary")
             }
             guard let rightId = vocabulary[ExactString(right)] else {
-                throw mergeNode.invalid("token \(right.debugDescription) is not in the vocabulary")
+                throw mergeNode().invalid("token \(right.debugDescription) is not in the vocabulary")
             }
             let merged = left + String(right.dropFirst(prefixLength))
             guard let mergedId = vocabulary[ExactString(merged)] else {
-                throw mergeNode.invalid("merged token \(merged.debugDescription) is not in the vocabulary")
+                throw mergeNode().invalid("merged token \(merged.debugDescription) is not in the vocabulary")
             }
             merges.insert(left: Int32(leftId), right: Int32(rightId), rank: Int32(rank), merged: Int32(mergedId))
         }
@@ -99,6 +132,19 @@ struct BPEModel: Sendable {
         self.byteTokenIds = byteTokenIds
     }
 
+    /// The model transformers 5's `LlamaTokenizer` builds from the same vocabulary and merges: byte fallback
+    /// and fused unknowns, but no unknown token (unencodable characters are dropped) and no `ignore_merges`.
+    func withLlamaTokenizerSettings() -> BPEModel {
+        var model = self
+        model.unknownId = nil
+        model.fuseUnknown = true
+        model.byteFallback = true
+        model.ignoreMerges = false
+        model.continuingSubwordPrefix = nil
+        model.endOfWordSuffix = nil
+        return model
+    }
+
     /// The id of a token in the model's vocabulary.
     func id(of token: String) -> Int? {
         vocabulary[ExactString(token)]
@@ -112,29 +158,22 @@ struct BPEModel: Sendable {
         return "<0x\(digits[Int(byte >> 4)])\(digits[Int(byte & 0xF)])>"
     }
 
-    /// A merge is `"a b"` (one space) or `["a", "b"]`.
-    private static func parseMerge(_ node: JSONNode) throws(TokenizerError) -> (String, String) {
+    /// Why a merge is neither `"a b"` (exactly one space) nor `["a", "b"]`.
+    private static func mergeError(_ node: JSONNode) -> TokenizerError {
         switch node.value {
         case .string(let line):
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw node.invalid("expected \"left right\" with exactly one space, found \(line.debugDescription)")
-            }
-            return (String(parts[0]), String(parts[1]))
-        case .array(let pair):
-            guard pair.count == 2, case .string(let left) = pair[0], case .string(let right) = pair[1] else {
-                throw node.invalid("expected a pair of strings")
-            }
-            return (left, right)
+            return node.invalid("expected \"left right\" with exactly one space, found \(line.debugDescription)")
+        case .array:
+            return node.invalid("expected a pair of strings")
         default:
-            throw node.wrongType("a string or a pair of strings")
+            return node.wrongType("a string or a pair of strings")
         }
     }
 
     /// Appends the ids of one pre-tokenized word.
     func tokenize(_ word: [Unicode.Scalar], into ids: inout [Int]) {
         if word.isEmpty { return }
-        if ignoreMerges, let id = vocabulary[ExactString(Self.string(word))] {
+        if ignoreMerges, let id = vocabulary[ExactString(String(scalars: word))] {
             ids.append(id)
             return
         }
@@ -145,12 +184,6 @@ struct BPEModel: Sendable {
             mergeByScanning(&symbols)
         }
         for symbol in symbols { ids.append(Int(symbol)) }
-    }
-
-    static func string(_ scalars: [Unicode.Scalar]) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
     }
 
     private func initialSymbols(_ word: [Unicode.Scalar]) -> [Int32] {
@@ -181,7 +214,9 @@ struct BPEModel: Sendable {
                 symbols.append(id)
                 continue
             }
-            if byteFallback, let bytes = byteFallbackIds(symbolText.map { Array($0.utf8) } ?? Array(UTF8.encode(scalar)!)) {
+            if byteFallback,
+                let bytes = byteFallbackIds(symbolText.map { Array($0.utf8) } ?? Array(UTF8.encode(scalar)!))
+            {
                 // `tokenizers` adds these without flushing a pending unknown token.
                 symbols.append(contentsOf: bytes)
                 continue

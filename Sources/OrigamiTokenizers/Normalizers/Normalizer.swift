@@ -107,7 +107,8 @@ struct LowercaseNormalizer: Normalizer {
         output.reserveCapacity(text.count)
         for scalar in text {
             if scalar.isASCII {
-                output.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
+                output.append(
+                    scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
             } else {
                 output.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
             }

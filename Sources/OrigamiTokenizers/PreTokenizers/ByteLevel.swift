@@ -53,6 +53,12 @@ enum ByteLevelTable {
 struct ByteLevelPreTokenizer: PreTokenizer {
     let addPrefixSpace: Bool
     let useRegex: Bool
+    private let pattern = GPT2Pattern()
+
+    init(addPrefixSpace: Bool, useRegex: Bool) {
+        self.addPrefixSpace = addPrefixSpace
+        self.useRegex = useRegex
+    }
 
     func preTokenize(_ pieces: [Piece]) -> [Piece] {
         var split: [Piece] = []
@@ -63,7 +69,7 @@ struct ByteLevelPreTokenizer: PreTokenizer {
                 piece.scalars.insert(" ", at: 0)
             }
             if useRegex {
-                piece.split(on: GPT2Pattern(), behavior: .isolated, into: &split)
+                piece.split(on: pattern, behavior: .isolated, into: &split)
             } else if !piece.scalars.isEmpty {
                 split.append(piece)
             }

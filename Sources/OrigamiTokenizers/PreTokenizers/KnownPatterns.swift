@@ -30,9 +30,12 @@ private let space: Unicode.Scalar = " "
 private let carriageReturn: Unicode.Scalar = "\r"
 private let lineFeed: Unicode.Scalar = "\n"
 
-@inline(__always)
-private func isOther(_ scalar: Unicode.Scalar) -> Bool {
-    !CharacterClass.isWhitespace(scalar) && !CharacterClass.isLetter(scalar) && !CharacterClass.isNumber(scalar)
+extension CharacterClass {
+    /// `[^\s\p{L}\p{N}]`
+    @inline(__always)
+    func isOther(_ scalar: Unicode.Scalar) -> Bool {
+        !isWhitespace(scalar) && !isLetter(scalar) && !isNumber(scalar)
+    }
 }
 
 @inline(__always)
@@ -65,6 +68,8 @@ private func contractionEnd(in text: [Unicode.Scalar], at index: Int, caseInsens
 
 /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 struct GPT2Pattern: MatchPattern {
+    private let classes = CharacterClass.shared
+
     func appendMatches(in text: [Unicode.Scalar], to matches: inout [Range<Int>]) {
         var index = 0
         while index < text.count {
@@ -82,18 +87,18 @@ struct GPT2Pattern: MatchPattern {
         // ` ?X+`: with the optional space when one is there and X follows it; without it, X must start here.
         let start = scalar == space && index + 1 < text.count ? index + 1 : index
         let first = text[start]
-        if CharacterClass.isLetter(first) { return run(in: text, from: start, while: CharacterClass.isLetter) }
-        if CharacterClass.isNumber(first) { return run(in: text, from: start, while: CharacterClass.isNumber) }
-        if isOther(first) { return run(in: text, from: start, while: isOther) }
-        return whitespaceEnd(in: text, at: index)
+        if classes.isLetter(first) { return run(in: text, from: start, while: classes.isLetter) }
+        if classes.isNumber(first) { return run(in: text, from: start, while: classes.isNumber) }
+        if classes.isOther(first) { return run(in: text, from: start, while: classes.isOther) }
+        return whitespaceEnd(in: text, at: index, classes)
     }
 }
 
 /// `\s+(?!\S)|\s+` at a whitespace scalar: the run minus its last scalar when a non-space follows (so that
 /// scalar can lead the next word), unless the run is a single scalar.
 @inline(__always)
-private func whitespaceEnd(in text: [Unicode.Scalar], at index: Int) -> Int {
-    let end = run(in: text, from: index, while: CharacterClass.isWhitespace)
+private func whitespaceEnd(in text: [Unicode.Scalar], at index: Int, _ classes: CharacterClass) -> Int {
+    let end = run(in: text, from: index, while: classes.isWhitespace)
     if end == text.count || end - 1 == index { return end }
     return end - 1
 }
@@ -101,6 +106,8 @@ private func whitespaceEnd(in text: [Unicode.Scalar], at index: Int) -> Int {
 /// Llama 3 (`\p{N}{1,3}`) and Qwen2 (`\p{N}`):
 /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 struct Llama3Pattern: MatchPattern {
+    private let classes = CharacterClass.shared
+
     let maximumDigits: Int
 
     func appendMatches(in text: [Unicode.Scalar], to matches: inout [Range<Int>]) {
@@ -117,30 +124,30 @@ struct Llama3Pattern: MatchPattern {
         if scalar == apostrophe, let end = contractionEnd(in: text, at: index, caseInsensitive: true) {
             return end
         }
-        if CharacterClass.isLetter(scalar) { return run(in: text, from: index, while: CharacterClass.isLetter) }
+        if classes.isLetter(scalar) { return run(in: text, from: index, while: classes.isLetter) }
         let isNewline = scalar == carriageReturn || scalar == lineFeed
-        if !isNewline && !CharacterClass.isNumber(scalar) && index + 1 < text.count
-            && CharacterClass.isLetter(text[index + 1])
+        if !isNewline && !classes.isNumber(scalar) && index + 1 < text.count
+            && classes.isLetter(text[index + 1])
         {
-            return run(in: text, from: index + 1, while: CharacterClass.isLetter)
+            return run(in: text, from: index + 1, while: classes.isLetter)
         }
-        if CharacterClass.isNumber(scalar) {
-            let end = run(in: text, from: index, while: CharacterClass.isNumber)
+        if classes.isNumber(scalar) {
+            let end = run(in: text, from: index, while: classes.isNumber)
             return min(end, index + maximumDigits)
         }
         let start = scalar == space && index + 1 < text.count ? index + 1 : index
-        if isOther(text[start]) {
-            let end = run(in: text, from: start, while: isOther)
+        if classes.isOther(text[start]) {
+            let end = run(in: text, from: start, while: classes.isOther)
             return run(in: text, from: end, while: { $0 == carriageReturn || $0 == lineFeed })
         }
         // Whitespace. `\s*[\r\n]+` backtracks to end just after the run's last line break.
-        let end = run(in: text, from: index, while: CharacterClass.isWhitespace)
+        let end = run(in: text, from: index, while: classes.isWhitespace)
         var last = end - 1
         while last >= index {
             if text[last] == carriageReturn || text[last] == lineFeed { return last + 1 }
             last -= 1
         }
-        return whitespaceEnd(in: text, at: index)
+        return whitespaceEnd(in: text, at: index, classes)
     }
 }
 
@@ -148,13 +155,15 @@ struct Llama3Pattern: MatchPattern {
 /// class, so the excluded set is whitespace plus `( | ) . , ! ? … 。 ， 、 । ۔ ،`. Text outside matches stays
 /// as gaps (whitespace and those punctuation marks).
 struct BloomPattern: MatchPattern {
+    private let classes = CharacterClass.shared
+
     @inline(__always)
     private func allowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x28, 0x29, 0x7C, 0x2E, 0x2C, 0x21, 0x3F, 0x2026, 0x3002, 0xFF0C, 0x3001, 0x0964, 0x06D4, 0x060C:
             return false
         default:
-            return !CharacterClass.isWhitespace(scalar)
+            return !classes.isWhitespace(scalar)
         }
     }
 
@@ -194,15 +203,17 @@ struct ThreeDigitsPattern: MatchPattern {
 
 /// The Whitespace pre-tokenizer's `\w+|[^\w\s]+` (Rust `regex` crate classes).
 struct WordsAndSymbolsPattern: MatchPattern {
+    private let classes = CharacterClass.shared
+
     func appendMatches(in text: [Unicode.Scalar], to matches: inout [Range<Int>]) {
         func isSymbol(_ scalar: Unicode.Scalar) -> Bool {
-            !CharacterClass.isWord(scalar) && !CharacterClass.isWhitespace(scalar)
+            !classes.isWord(scalar) && !classes.isWhitespace(scalar)
         }
         var index = 0
         while index < text.count {
             let scalar = text[index]
-            if CharacterClass.isWord(scalar) {
-                let end = run(in: text, from: index, while: CharacterClass.isWord)
+            if classes.isWord(scalar) {
+                let end = run(in: text, from: index, while: classes.isWord)
                 matches.append(index..<end)
                 index = end
             } else if isSymbol(scalar) {

@@ -30,7 +30,9 @@ enum PreTokenizers {
                 predicate: CharacterClass.isNumber,
                 behavior: try node.bool("individual_digits", default: false) ? .isolated : .contiguous)
         case "Punctuation":
-            let behavior = try node.optional("behavior").map { node throws(TokenizerError) in try SplitBehavior.parse(node) }
+            let behavior = try node.optional("behavior").map { node throws(TokenizerError) in
+                try SplitBehavior.parse(node)
+            }
             return PredicatePreTokenizer(predicate: CharacterClass.isPunctuation, behavior: behavior ?? .isolated)
         case "Whitespace":
             return WhitespacePreTokenizer()

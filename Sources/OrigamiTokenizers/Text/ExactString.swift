@@ -17,3 +17,28 @@ struct ExactString: Hashable, Sendable {
         value.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
+
+/// A dictionary key for a run of scalars, compared and hashed as raw memory: the per-call word cache looks one
+/// up for every pre-tokenized word.
+struct ScalarsKey: Hashable {
+    let scalars: [Unicode.Scalar]
+
+    static func == (lhs: ScalarsKey, rhs: ScalarsKey) -> Bool {
+        lhs.scalars.withUnsafeBytes { left in
+            rhs.scalars.withUnsafeBytes { right in left.elementsEqual(right) }
+        }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        scalars.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+extension String {
+    /// The string made of exactly these scalars.
+    init(scalars: some Sequence<Unicode.Scalar>) {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        self.init(view)
+    }
+}

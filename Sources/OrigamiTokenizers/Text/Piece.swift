@@ -26,11 +26,11 @@ enum SplitBehavior: String, Sendable, CaseIterable {
         // Serialized files use the enum's case names; the Python constructor's snake_case spellings appear in
         // hand-written files.
         let normalized = name.replacingUnderscoresAsCamelCase()
-        guard let behavior = SplitBehavior.allCases.first(where: { $0.rawValue.lowercased() == normalized.lowercased() })
+        guard
+            let behavior = SplitBehavior.allCases.first(where: { $0.rawValue.lowercased() == normalized.lowercased() })
         else {
-            throw node.invalid(
-                "unknown split behavior \"\(name)\" (supported: \(SplitBehavior.allCases.map(\.rawValue).joined(separator: ", ")))"
-            )
+            let supported = SplitBehavior.allCases.map(\.rawValue).joined(separator: ", ")
+            throw node.invalid("unknown split behavior \"\(name)\" (supported: \(supported))")
         }
         return behavior
     }
@@ -53,7 +53,8 @@ extension Piece {
     /// Splits the piece around `pattern`'s matches as `NormalizedString::split` does: the matches and the gaps
     /// between them cover the text; `invert` swaps which is which; `behavior` decides what is kept and merged.
     /// Empty results are dropped, as `PreTokenizedString::split` drops them.
-    func split(on pattern: some MatchPattern, behavior: SplitBehavior, invert: Bool = false, into output: inout [Piece]) {
+    func split(on pattern: some MatchPattern, behavior: SplitBehavior, invert: Bool = false, into output: inout [Piece])
+    {
         var matches: [Range<Int>] = []
         pattern.appendMatches(in: scalars, to: &matches)
         split(matches: matches, behavior: behavior, invert: invert, into: &output)
