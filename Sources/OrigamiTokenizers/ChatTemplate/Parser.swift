@@ -17,6 +17,14 @@ struct Parser {
     private var loopDepth = 0
     /// Statement names whose end tag is awaited, innermost last, for error messages.
     private var endTokenStack: [[String]] = []
+    /// How deep the parser has recursed into nested statements and sub-expressions.
+    private var nesting = 0
+    private let stack = StackGuard()
+
+    /// Templates from the Hub are untrusted: nesting deeper than this (far beyond any real template) is a
+    /// syntax error instead of a stack overflow while parsing or rendering.
+    static let maximumNesting = 100
+    static let maximumHeight = 200
 
     init(tokens: [Token]) {
         self.tokens = tokens
@@ -115,6 +123,16 @@ struct Parser {
         _ = advance()
     }
 
+    private mutating func enter() throws(ChatTemplateError) {
+        nesting += 1
+        if nesting > Self.maximumNesting || !stack.hasRoom() { throw fail("template is nested too deeply") }
+    }
+
+    private func bounded(_ expr: Expr) throws(ChatTemplateError) -> Expr {
+        if expr.height > Self.maximumHeight { throw .syntax("expression is nested too deeply", at: expr.location) }
+        return expr
+    }
+
     // MARK: Statements
 
     private mutating func parseTemplate() throws(ChatTemplateError) -> [Node] {
@@ -125,6 +143,8 @@ struct Parser {
 
     private mutating func subparse(endTokens: [String]?) throws(ChatTemplateError) -> [Node] {
         var nodes: [Node] = []
+        try enter()
+        defer { nesting -= 1 }
         if let endTokens { endTokenStack.append(endTokens) }
         defer { if endTokens != nil { endTokenStack.removeLast() } }
         while current.kind != .eof {
@@ -412,7 +432,7 @@ struct Parser {
         while skipName("if") {
             let test = try parseOr()
             let otherwise: Expr? = skipName("else") ? try parseConditional() : nil
-            expr = Expr(kind: .conditional(test: test, then: expr, otherwise: otherwise), location: location)
+            expr = try bounded(Expr(kind: .conditional(test: test, then: expr, otherwise: otherwise), location: location))
             location = current.location
         }
         return expr
@@ -422,7 +442,7 @@ struct Parser {
         var left = try parseAnd()
         while isName(current, "or") {
             let location = advance().location
-            left = Expr(kind: .or(left, try parseAnd()), location: location)
+            left = try bounded(Expr(kind: .or(left, try parseAnd()), location: location))
         }
         return left
     }
@@ -431,12 +451,14 @@ struct Parser {
         var left = try parseNot()
         while isName(current, "and") {
             let location = advance().location
-            left = Expr(kind: .and(left, try parseNot()), location: location)
+            left = try bounded(Expr(kind: .and(left, try parseNot()), location: location))
         }
         return left
     }
 
     private mutating func parseNot() throws(ChatTemplateError) -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         if isName(current, "not") {
             let location = advance().location
             return Expr(kind: .not(try parseNot()), location: location)
@@ -465,14 +487,14 @@ struct Parser {
             }
         }
         if operations.isEmpty { return first }
-        return Expr(kind: .compare(first, operations), location: location)
+        return try bounded(Expr(kind: .compare(first, operations), location: location))
     }
 
     private mutating func parseMath1() throws(ChatTemplateError) -> Expr {
         var left = try parseConcat()
         while case .op(let op) = current.kind, op == "+" || op == "-" {
             let location = advance().location
-            left = Expr(kind: .binary(op == "+" ? .add : .subtract, left, try parseConcat()), location: location)
+            left = try bounded(Expr(kind: .binary(op == "+" ? .add : .subtract, left, try parseConcat()), location: location))
         }
         return left
     }
@@ -483,7 +505,7 @@ struct Parser {
         while skipOp("~") {
             items.append(try parseMath2())
         }
-        return items.count == 1 ? items[0] : Expr(kind: .concat(items), location: location)
+        return items.count == 1 ? items[0] : try bounded(Expr(kind: .concat(items), location: location))
     }
 
     private mutating func parseMath2() throws(ChatTemplateError) -> Expr {
@@ -492,7 +514,7 @@ struct Parser {
             [.multiply, .divide, .floorDivide, .modulo].contains(binary)
         {
             let location = advance().location
-            left = Expr(kind: .binary(binary, left, try parsePower()), location: location)
+            left = try bounded(Expr(kind: .binary(binary, left, try parsePower()), location: location))
         }
         return left
     }
@@ -501,12 +523,14 @@ struct Parser {
         var left = try parseUnary()
         while isOp(current, "**") {
             let location = advance().location
-            left = Expr(kind: .binary(.power, left, try parseUnary()), location: location)
+            left = try bounded(Expr(kind: .binary(.power, left, try parseUnary()), location: location))
         }
         return left
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws(ChatTemplateError) -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         var node: Expr
         if isOp(current, "-") {
             let location = advance().location
@@ -599,9 +623,9 @@ struct Parser {
         var node = start
         while true {
             if isOp(current, ".") || isOp(current, "[") {
-                node = try parseSubscript(node)
+                node = try bounded(try parseSubscript(node))
             } else if isOp(current, "(") {
-                node = try parseCall(node)
+                node = try bounded(try parseCall(node))
             } else {
                 return node
             }
@@ -612,11 +636,11 @@ struct Parser {
         var node = start
         while true {
             if isOp(current, "|") {
-                node = try parseFilter(node) ?? node
+                node = try bounded(try parseFilter(node) ?? node)
             } else if isName(current, "is") {
-                node = try parseTest(node)
+                node = try bounded(try parseTest(node))
             } else if isOp(current, "(") {
-                node = try parseCall(node)
+                node = try bounded(try parseCall(node))
             } else {
                 return node
             }
@@ -629,10 +653,10 @@ struct Parser {
             let attributeToken = advance()
             switch attributeToken.kind {
             case .name(let name):
-                return Expr(kind: .attribute(node, name), location: token.location)
+                return Expr(kind: .attribute(node, name), location: node.location)
             case .integer(let value):
                 let index = Expr(kind: .constant(.int(value)), location: attributeToken.location)
-                return Expr(kind: .item(node, index), location: token.location)
+                return Expr(kind: .item(node, index), location: node.location)
             default:
                 throw fail("expected name or number", attributeToken)
             }
@@ -644,7 +668,7 @@ struct Parser {
         }
         try expectOp("]")
         let argument = arguments.count == 1 ? arguments[0] : Expr(kind: .tuple(arguments), location: token.location)
-        return Expr(kind: .item(node, argument), location: token.location)
+        return Expr(kind: .item(node, argument), location: node.location)
     }
 
     private mutating func parseSubscribed() throws(ChatTemplateError) -> Expr {
@@ -716,8 +740,7 @@ struct Parser {
     }
 
     private mutating func parseCall(_ node: Expr) throws(ChatTemplateError) -> Expr {
-        let location = current.location
-        return Expr(kind: .call(node, try parseCallArguments()), location: location)
+        Expr(kind: .call(node, try parseCallArguments()), location: node.location)
     }
 
     private mutating func parseDottedName() throws(ChatTemplateError) -> (String, Token) {

@@ -38,10 +38,11 @@ enum Flow {
 final class Renderer {
     /// Macro calls nested deeper than this fail (a template recursing without end) instead of exhausting
     /// the stack; CPython would stop such a template with a RecursionError.
-    static let maximumCallDepth = 200
+    static let maximumCallDepth = 100
 
     private let globals: Scope
     private var callDepth = 0
+    private let stack = StackGuard()
     /// Objects that point back at the scopes that hold them; unlinked when the render ends.
     private var detachables: [any Detachable] = []
 
@@ -78,6 +79,7 @@ final class Renderer {
     }
 
     private func execute(_ node: Node, _ scope: Scope, _ output: inout String) throws(ChatTemplateError) -> Flow {
+        guard stack.hasRoom() else { throw .runtime("the template nests too deeply for the available stack", at: SourceLocation(line: 0, column: 0)) }
         switch node {
         case .text(let text):
             output += text
@@ -262,6 +264,7 @@ final class Renderer {
 
     func evaluate(_ expr: Expr, _ scope: Scope) throws(ChatTemplateError) -> Value {
         let location = expr.location
+        guard stack.hasRoom() else { throw .runtime("the template nests too deeply for the available stack", at: location) }
         switch expr.kind {
         case .constant(let constant):
             return Value(constant)

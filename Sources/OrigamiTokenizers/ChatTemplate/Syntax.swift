@@ -47,6 +47,36 @@ struct Expr: Sendable {
 
     var kind: Kind
     var location: SourceLocation
+    /// The longest path to a leaf. Evaluation recurses this deep, so the parser bounds it.
+    var height: Int
+
+    init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+        self.height = 1 + Self.childHeight(kind)
+    }
+
+    private static func childHeight(_ kind: Kind) -> Int {
+        func maximum(_ exprs: [Expr?]) -> Int { exprs.reduce(0) { max($0, $1?.height ?? 0) } }
+        func maximum(_ arguments: Arguments) -> Int {
+            max(maximum(arguments.positional), maximum(arguments.keyword.map(\.value)), maximum([arguments.star, arguments.doubleStar]))
+        }
+        switch kind {
+        case .constant, .name, .namespaceAttribute: return 0
+        case .list(let items), .tuple(let items), .concat(let items): return maximum(items)
+        case .dict(let items): return max(maximum(items.map(\.key)), maximum(items.map(\.value)))
+        case .attribute(let base, _), .not(let base), .negate(let base), .plus(let base): return base.height
+        case .item(let base, let index): return max(base.height, index.height)
+        case .slice(let start, let stop, let step): return maximum([start, stop, step])
+        case .call(let callee, let arguments): return max(callee.height, maximum(arguments))
+        case .filter(let base, _, let arguments): return max(base?.height ?? 0, maximum(arguments))
+        case .test(let base, _, let arguments): return max(base.height, maximum(arguments))
+        case .binary(_, let left, let right), .and(let left, let right), .or(let left, let right):
+            return max(left.height, right.height)
+        case .compare(let first, let rest): return max(first.height, maximum(rest.map(\.1)))
+        case .conditional(let test, let then, let otherwise): return maximum([test, then, otherwise])
+        }
+    }
 }
 
 enum BinaryOperator: String, Sendable {
