@@ -202,3 +202,24 @@ import Testing
         #expect(TemplateValue.dictionary(dictionary) != ["a": 3])
     }
 }
+
+/// Long conversations render in time linear in their size.
+@Suite struct ChatTemplatePerformanceTests {
+    @Test func longConversationRendersQuickly() throws {
+        let source = try #require(GoldenFixtures.text("qwen3.5-style.jinja"))
+        let template = try ChatTemplate(source)
+        let paragraph = String(repeating: "All work and no play makes Jack a dull boy. ", count: 100)
+        var messages: [ChatMessage] = [ChatMessage(role: "system", content: "Be brief.")]
+        for index in 0..<400 {
+            messages.append(ChatMessage(role: index % 2 == 0 ? "user" : "assistant", content: "\(index): \(paragraph)"))
+        }
+        let clock = ContinuousClock()
+        var prompt = ""
+        let elapsed = try clock.measure {
+            prompt = try template.render(messages: messages, addGenerationPrompt: true, bosToken: nil, eosToken: "<|im_end|>")
+        }
+        #expect(prompt.utf8.count > 400 * paragraph.utf8.count)
+        #expect(elapsed < .seconds(20))
+        print("rendered \(messages.count) messages (\(prompt.utf8.count) bytes) in \(elapsed)")
+    }
+}
