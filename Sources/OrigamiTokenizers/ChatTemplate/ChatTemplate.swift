@@ -20,7 +20,7 @@ public struct ChatMessage: Sendable, Equatable {
 public struct ChatTemplate: Sendable {
     /// The template text as given.
     public let source: String
-    private let nodes: [Node]
+    private let nodes: [Jinja.Node]
 
     /// Parses `source`.
     ///
@@ -29,7 +29,7 @@ public struct ChatTemplate: Sendable {
     ///   `extends`, `import`, `block`).
     public init(_ source: String) throws(ChatTemplateError) {
         self.source = source
-        self.nodes = try Parser.parse(source)
+        self.nodes = try Jinja.Parser.parse(source)
     }
 
     /// Renders the template with `context` as its variables.
@@ -41,9 +41,9 @@ public struct ChatTemplate: Sendable {
     ///   ``ChatTemplateError/runtime(_:at:)`` where jinja2 would fail too, and
     ///   ``ChatTemplateError/unsupported(construct:at:)`` when rendering reaches a construct this engine lacks.
     public func render(_ context: [String: TemplateValue]) throws(ChatTemplateError) -> String {
-        var values: [String: Value] = [:]
-        for (name, value) in context { values[name] = Value(value) }
-        return try Renderer().render(nodes, context: values)
+        var values: [String: Jinja.Value] = [:]
+        for (name, value) in context { values[name] = Jinja.Value(value) }
+        return try Jinja.Renderer().render(nodes, context: values)
     }
 
     /// Renders a conversation with the variables `apply_chat_template` provides: `messages` (dicts with
@@ -70,3 +70,7 @@ public struct ChatTemplate: Sendable {
         return try render(context)
     }
 }
+
+/// The engine's internals (lexer, parser, values, renderer), namespaced so their short names stay clear of
+/// the tokenizer types that share this module.
+enum Jinja {}
