@@ -206,7 +206,7 @@ import Testing
 /// Long conversations render in time linear in their size.
 @Suite struct ChatTemplatePerformanceTests {
     @Test func longConversationRendersQuickly() throws {
-        let source = try #require(GoldenFixtures.text("qwen3.5-style.jinja"))
+        let source = try #require(ChatTemplateFixtures.text("qwen3.5-style.jinja"))
         let template = try ChatTemplate(source)
         let paragraph = String(repeating: "All work and no play makes Jack a dull boy. ", count: 100)
         var messages: [ChatMessage] = [ChatMessage(role: "system", content: "Be brief.")]
