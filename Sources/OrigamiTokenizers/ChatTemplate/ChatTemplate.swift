@@ -17,6 +17,19 @@ public struct ChatMessage: Sendable, Equatable {
 /// escaping), and the globals `raise_exception` and `strftime_now`; this type implements that dialect of
 /// Jinja in Swift. Constructs it does not implement are reported as
 /// ``ChatTemplateError/unsupported(construct:at:)`` rather than rendered approximately.
+///
+/// Implemented: text, `{{ }}`, `{# #}`, `{% raw %}`, `-`/`+` whitespace control with `trim_blocks` and
+/// `lstrip_blocks`; `if`/`elif`/`else`, `for` (unpacking, `if` filter, `else`, `recursive`, the `loop`
+/// object, `break`/`continue`), `set` (names, tuples, `ns.attr`, block form), `macro`/`call` (defaults,
+/// `varargs`, `kwargs`, `caller`), `filter` blocks, `with`, `print`, transformers' `generation`; Python
+/// literals, operators, slicing, `str`/`dict`/`list` methods, printf `%` and `str.format`; jinja2's
+/// built-in tests and filters except those listed below; `range`, `dict`, `namespace`, `cycler`,
+/// `joiner`, `raise_exception`, `strftime_now`. Values print as Python's `str()` does.
+///
+/// Refused: the loader tags `include`, `import`, `from`, `extends`, `block` (at parse time); the filters
+/// `groupby`, `slice`, `random`, `pprint`, `striptags`, `urlize`, `urlencode`, `wordwrap`, `xmlattr`,
+/// `filesizeformat`, the global `lipsum`, and printing objects whose Python `repr` holds a memory address
+/// (functions, generators) when a render reaches them.
 public struct ChatTemplate: Sendable {
     /// The template text as given.
     public let source: String
