@@ -450,3 +450,59 @@ def _whitespace_fuzz(count, seed):
 
 
 UNITS += _whitespace_fuzz(400, seed=20240607)
+
+
+def _expression_fuzz(count, seed):
+    """Random expressions over mixed Python values: operators, comparisons, filters, tests and str methods.
+
+    They print through `{{ }}` (Python's str/repr) or fail the way jinja2 fails; a fixed seed keeps them stable.
+    """
+    import random
+
+    rng = random.Random(seed)
+    atoms = [
+        "0", "1", "-3", "7", "2.5", "-0.5", "1e3", "0.1", "true", "false", "none", "'a'", "''", "' x '", "'Ab c'",
+        "'é'", "'3'", "[1, 2]", "[]", "['b', 'a']", "(1, 'x')", "{'k': 1}", "{}", "s", "n", "f", "l", "d", "u",
+        "missing",
+    ]
+    binary = ["+", "-", "*", "/", "//", "%", "**", "~", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "and", "or"]
+    filters = [
+        "length", "string", "list", "first", "last", "upper", "lower", "trim", "title", "capitalize", "int",
+        "float", "abs", "round", "tojson", "sort", "unique | list", "reverse | list", "join('-')", "default('D')",
+        "sum", "min", "max", "items | list", "select | list", "reject | list", "wordcount", "center(5)",
+        "replace('a', 'z')", "indent(2)", "batch(1) | list", "dictsort", "count", "e", "safe",
+    ]
+    tests = [
+        "defined", "undefined", "none", "string", "number", "integer", "float", "boolean", "mapping", "iterable",
+        "sequence", "true", "false", "even", "odd", "lower", "upper", "divisibleby(2)", "eq 1", "in [1, 'a']",
+    ]
+    methods = [
+        "strip()", "upper()", "split()", "split('a')", "startswith('a')", "endswith('c')", "replace(' ', '_')",
+        "title()", "lstrip('A')", "count('a')", "find('b')", "isdigit()", "get('k')", "items() | list",
+        "keys() | list", "index(1)",
+    ]
+
+    def expression(depth):
+        choice = rng.randrange(10 if depth < 3 else 1)
+        if choice == 0 or depth >= 3:
+            return rng.choice(atoms)
+        if choice <= 3:
+            return "(" + expression(depth + 1) + " " + rng.choice(binary) + " " + expression(depth + 1) + ")"
+        if choice <= 5:
+            return "(" + expression(depth + 1) + " | " + rng.choice(filters) + ")"
+        if choice == 6:
+            return "(" + expression(depth + 1) + " is " + rng.choice(["", "not "]) + rng.choice(tests) + ")"
+        if choice == 7:
+            return "(" + expression(depth + 1) + ")." + rng.choice(methods)
+        if choice == 8:
+            return "(" + expression(depth + 1) + ")[" + rng.choice(["0", "-1", "1:", "::-1", "'k'", ":2"]) + "]"
+        return "(" + expression(depth + 1) + " if " + expression(depth + 1) + " else " + expression(depth + 1) + ")"
+
+    context = {"s": "Hello World", "n": 4, "f": -1.25, "l": [3, 1, 2], "d": {"k": "v", "a": 1}, "u": "ünï"}
+    cases = []
+    for i in range(count):
+        cases.append((f"expression fuzz {i}", "{{ " + expression(0) + " }}", context))
+    return cases
+
+
+UNITS += _expression_fuzz(600, seed=31337)

@@ -82,15 +82,42 @@ extension Jinja {
             return Array(stride(from: bounds.start, to: bounds.stop, by: step))
         }
 
-        static func slice(_ value: Value, _ start: Value?, _ stop: Value?, _ step: Value?, at location: SourceLocation) throws(ChatTemplateError) -> Value {
-            if case .undefined(let undefined) = value { throw Python.undefinedError(undefined, at: location) }
+        /// `value[start:stop:step]`. With `forgiving` (constant folding) a TypeError becomes undefined, as in
+        /// jinja2's own getitem.
+        static func slice(_ value: Value, _ start: Value?, _ stop: Value?, _ step: Value?, forgiving: Bool, at location: SourceLocation) throws(ChatTemplateError) -> Value {
+            do {
+                return try strictSlice(value, start, stop, step, at: location)
+            } catch {
+                guard forgiving, case .runtime(let message, _) = error, message.hasSuffix("subscriptable")
+                    || message.hasPrefix("unhashable") || message.hasPrefix("slice indices") else { throw error }
+                return .undefined(.element(.none, of: value))
+            }
+        }
+
+        private static func strictSlice(_ value: Value, _ start: Value?, _ stop: Value?, _ step: Value?, at location: SourceLocation) throws(ChatTemplateError) -> Value {
+            // jinja2 compiles `x[a:b]` to a plain Python subscript, bypassing its forgiving getitem: slicing
+            // something that is not a sequence, or with bounds that are not integers, is a TypeError.
+            switch value {
+            case .undefined(let undefined):
+                throw Python.undefinedError(undefined, at: location)
+            case .dict:
+                throw .runtime("unhashable type: 'slice'", at: location)
+            case .list, .tuple, .string, .markup:
+                break
+            case .object(let object) where object is RangeObject:
+                break
+            default:
+                throw .runtime("'\(value.typeName)' object is not subscriptable", at: location)
+            }
             var bounds: [Int?] = []
             for part in [start, stop, step] {
                 switch part {
-                case nil, .none?: bounds.append(nil)
+                case nil, .none?:
+                    bounds.append(nil)
                 case let .some(index):
-                    // Python raises TypeError for other index types, which jinja2 turns into undefined.
-                    guard let integer = Python.integer(index) else { return .undefined(.element(.none, of: value)) }
+                    guard let integer = Python.integer(index) else {
+                        throw .runtime("slice indices must be integers or None or have an __index__ method", at: location)
+                    }
                     bounds.append(integer)
                 }
             }
@@ -107,14 +134,14 @@ extension Jinja {
                 if case .markup = value { return .markup(sliced) }
                 return .string(sliced)
             case .object(let object):
-                if let range = object as? RangeObject {
-                    let adjusted = sliceBounds(count: range.count, bounds[0], bounds[1], step)
-                    return .object(RangeObject(start: range.start + adjusted.start * range.step,
-                                               stop: range.start + adjusted.stop * range.step, step: range.step * step))
+                guard let range = object as? RangeObject else {
+                    throw .runtime("'\(value.typeName)' object is not subscriptable", at: location)
                 }
-                return .undefined(.element(.none, of: value))
+                let adjusted = sliceBounds(count: range.count, bounds[0], bounds[1], step)
+                return .object(RangeObject(start: range.start + adjusted.start * range.step,
+                                           stop: range.start + adjusted.stop * range.step, step: range.step * step))
             default:
-                return .undefined(.element(.none, of: value))
+                throw .runtime("'\(value.typeName)' object is not subscriptable", at: location)
             }
         }
 

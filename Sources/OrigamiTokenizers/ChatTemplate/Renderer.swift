@@ -44,12 +44,21 @@ extension Jinja {
         private let globals: Scope
         private var callDepth = 0
         private let stack = StackGuard()
+        /// Set while evaluating an output the way jinja2's compiler folds constants (`as_const`).
+        private(set) var folding = false
+        /// Filters that take jinja2's context, which its compiler never folds.
+        private static let contextFilters: Set<String> = ["map", "select", "reject", "selectattr", "rejectattr"]
+
         /// Objects that point back at the scopes that hold them; unlinked when the render ends.
         private var detachables: [any Detachable] = []
 
         init() {
             globals = Scope(parent: nil)
             Globals.install(in: globals)
+        }
+
+        private static func notConstant(_ location: SourceLocation) -> ChatTemplateError {
+            .runtime("not a constant expression", at: location)
         }
 
         func render(_ nodes: [Node], context: [String: Value]) throws(ChatTemplateError) -> String {
@@ -85,7 +94,11 @@ extension Jinja {
             case .text(let text):
                 output += text
             case .output(let expr):
-                output += try Python.str(try evaluate(expr, scope), at: expr.location)
+                if let folded = try? foldConstant(expr, scope) {
+                    output += folded
+                } else {
+                    output += try Python.str(try evaluate(expr, scope), at: expr.location)
+                }
             case .ifBlock(let branches, let otherwise):
                 for branch in branches where Python.isTrue(try evaluate(branch.test, scope)) {
                     return try execute(branch.body, scope, &output)
@@ -134,6 +147,17 @@ extension Jinja {
                 _ = try execute(body, Scope(parent: scope), &output)
             }
             return .normal
+        }
+
+        /// Evaluates a `{{ }}` expression the way jinja2's compiler tries first (`Node.as_const`): an output
+        /// that only touches literals is computed ahead of time, and there a slice goes through jinja2's
+        /// forgiving getitem (a bad slice prints as undefined instead of raising). Reaching a variable, a
+        /// call or a context filter, an error, or an `if` without `else` that is false abandons the attempt
+        /// before anything with side effects runs, and the expression is evaluated normally.
+        private func foldConstant(_ expr: Expr, _ scope: Scope) throws(ChatTemplateError) -> String {
+            folding = true
+            defer { folding = false }
+            return try Python.str(try evaluate(expr, scope), at: expr.location)
         }
 
         /// One `for` loop over `items` (a recursive loop calls this again, one level deeper).
@@ -270,6 +294,7 @@ extension Jinja {
             case .constant(let constant):
                 return Value(constant)
             case .name(let name):
+                if folding { throw Self.notConstant(location) }
                 return scope.lookup(name) ?? .undefined(.name(name))
             case .list(let items):
                 var values: [Value] = []
@@ -293,16 +318,18 @@ extension Jinja {
                 let container = try evaluate(base, scope)
                 if case .slice(let start, let stop, let step) = index.kind {
                     return try Access.slice(container, try evaluate(start, scope), try evaluate(stop, scope),
-                                            try evaluate(step, scope), at: location)
+                                            try evaluate(step, scope), forgiving: folding, at: location)
                 }
                 return try Access.item(container, try evaluate(index, scope), at: location)
             case .slice:
                 throw .syntax("a slice is only valid inside []", at: location)
             case .call(let callee, let arguments):
+                if folding { throw Self.notConstant(location) }
                 let function = try evaluate(callee, scope)
                 return try callValue(function, try evaluate(arguments, scope), at: location)
             case .filter(let base, let name, let arguments):
                 guard let base else { throw .syntax("filter '\(name)' has no operand", at: location) }
+                if folding, Self.contextFilters.contains(name) { throw Self.notConstant(location) }
                 return try Filters.apply(name, try evaluate(base, scope), try evaluate(arguments, scope), self, at: location)
             case .test(let base, let name, let arguments):
                 return .bool(try Tests.apply(name, try evaluate(base, scope), try evaluate(arguments, scope), self, at: location))
@@ -335,6 +362,7 @@ extension Jinja {
             case .conditional(let test, let then, let otherwise):
                 if Python.isTrue(try evaluate(test, scope)) { return try evaluate(then, scope) }
                 if let otherwise { return try evaluate(otherwise, scope) }
+                if folding { throw Self.notConstant(location) }
                 return .undefined(Undefined(message: "the inline if-expression on line \(location.line) evaluated to false and no else section was defined."))
             case .namespaceAttribute(let name, let attribute):
                 return try Access.attribute(scope.lookup(name) ?? .undefined(.name(name)), attribute, at: location)

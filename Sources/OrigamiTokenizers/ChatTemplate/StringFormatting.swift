@@ -6,10 +6,21 @@ extension Jinja {
         static func format(_ template: String, _ arguments: Value, at location: SourceLocation) throws(ChatTemplateError) -> String {
             var positional: [Value] = []
             var mapping: PythonDict?
+            // CPython treats any non-tuple, non-str argument that supports subscription (a dict, but also a
+            // list) as a mapping: it never complains that such an argument went unused.
+            var mappingLike = false
             switch arguments {
-            case .tuple(let items): positional = items
-            case .dict(let dict): mapping = dict; positional = [arguments]
-            default: positional = [arguments]
+            case .tuple(let items):
+                positional = items
+            case .dict(let dict):
+                mapping = dict
+                mappingLike = true
+                positional = [arguments]
+            case .list, .object:
+                mappingLike = true
+                positional = [arguments]
+            default:
+                positional = [arguments]
             }
             let scalars = Array(template.unicodeScalars)
             var result = ""
@@ -156,7 +167,7 @@ extension Jinja {
                 }
                 result += body
             }
-            if !usedMapping, mapping == nil, next < positional.count {
+            if !usedMapping, !mappingLike, next < positional.count {
                 throw .runtime("not all arguments converted during string formatting", at: location)
             }
             return result
