@@ -357,6 +357,49 @@ UNITS = [
 ]
 
 
+UNITS += [
+    # printf-style formatting and str.format.
+    ("percent operator", "{{ '%s and %d' % ('a', 3) }}|{{ '%(name)s!' % {'name': 'x'} }}|{{ '%05.2f' % 3.14159 }}|{{ '%x %X %o' % (255, 255, 8) }}|{{ '%-4s|' % 'ab' }}|{{ '%+d %r %%' % (5, 'q') }}", {}),
+    ("percent operator errors", "{{ '%s %s' % ('a',) }}", {}),
+    ("format filter mapping", "{{ '%(a)s-%(b)03d' | format(a='x', b=7) }}", {}),
+    ("str format specs", "{{ '{:>5}|{:<5}|{:^5}|{:*^7}'.format('a', 'b', 'c', 'd') }} {{ '{:.2f} {:05d} {:+d} {:x} {:#x} {:e}'.format(3.14159, 42, 7, 255, 255, 12345.678) }} {{ '{!r} {!s} {}'.format('a', 1, 2.50) }} {{ '{:.3}'.format(3.14159) }} {{ '{:%}'.format(0.25) }}", {}),
+    ("str format escapes", "{{ '{{literal}} {0}'.format('x') }}", {}),
+    # Unicode case mapping and lengths.
+    ("unicode case mapping", "{{ 'ΣΑΣ ΟΔΟΣ'.lower() }} {{ 'straße'.upper() }} {{ 'ǆemal'.title() }} {{ 'ﬁne'.upper() }} {{ 'İ'.lower() | length }} {{ 'ǅ'.lower() }} {{ 'hello wORLD'.swapcase() }}", {}),
+    ("unicode filters", "{{ 'ΣΑΣ' | lower }} {{ 'élan vital' | title }} {{ 'ÉCOLE' | capitalize }} {{ 'naïve café' | upper }}", {}),
+    ("emoji and combining lengths", "{{ '👍🏽' | length }} {{ 'e\u0301' | length }} {{ '🇫🇷'[0] | length }} {{ 'a👍b'[1] }} {{ '你好世界'[1:3] }}", {}),
+    ("unicode whitespace strip", "[{{ '\u3000\u2003x\u00a0\u2029' | trim }}][{{ '\u200bx\u200b' | trim }}]", {}),
+    ("unicode split", "{{ 'a\u3000b\u00a0c\x1cd'.split() }} {{ 'x\u2028y\x85z'.splitlines() }}", {}),
+    ("wordcount unicode", "{{ 'naïve café, 你好 _under_score 42' | wordcount }}", {}),
+    # Numbers.
+    ("more float repr", "{{ 1e-7 }} {{ 1.5e-10 }} {{ 12345678901234567.0 }} {{ 0.1 * 3 }} {{ 100.0 / 3 }} {{ 2.5e15 }} {{ 9007199254740993.0 }} {{ -1e-320 }}", {}),
+    ("integer edge", "{{ 2 ** 62 }} {{ -(2 ** 62) }} {{ 9223372036854775807 }} {{ 7 // -2 }} {{ -7 % -3 }}", {}),
+    ("float floor and modulo", "{{ 10 // 3.0 }} {{ -0.0 // 1 }} {{ 5.5 % -2 }} {{ -5.5 % 2 }} {{ 1e308 * 10 }} {{ -(1e308 * 10) }}", {}),
+    ("float modulo by zero", "{{ 5 % 0.0 }}", {}),
+    ("round more", "{{ 0.5 | round }} {{ 1.5 | round }} {{ 12345 | round(-2) }} {{ 12350 | round(-2) }} {{ 2.5 | round(0, 'floor') }} {{ -0.4 | round }} {{ 1.005 | round(2) }} {{ 123.456 | round(-1) }}", {}),
+    ("int and float filters on odd inputs", "{{ '1_000' | int }} {{ '  -7  ' | int }} {{ '0b11' | int(base=0) }} {{ '1e2' | int }} {{ ' 2.5 ' | float }} {{ 'inf' | float }} {{ '-nan' | float }} {{ [1] | int }} {{ [] | float }}", {}),
+    ("numbers compare across types", "{{ 1 == 1.0 }} {{ 2 > 1.5 }} {{ true < 2 }} {{ 9007199254740993 == 9007199254740992.0 }} {{ [1, 2.0] == [1.0, 2] }} {{ {1: 'a'}[1.0] }} {{ {true: 'b'}[1] }}", {}),
+    # tojson details.
+    ("tojson keys and floats", "{{ {1: 'a', 2.5: 'b', true: 'c', none: 'd'} | tojson }} {{ [1e22, 1e-7, -0.0, 3.0] | tojson }}", {}),
+    ("tojson tab indent", "{{ {'a': [1]} | tojson(indent='\t') }}", {}),
+    ("tojson indent zero", "{{ {'a': [1, 2]} | tojson(indent=0) }}", {}),
+    ("tojson unicode and escapes", "{{ {'k\u00e9y': 'v\u2028\t\\/'} | tojson }} {{ '\U0001F600' | tojson(ensure_ascii=true) }}", {}),
+    # Membership, views and iteration details.
+    ("dict iteration order preserved", "{% for k, v in d.items() %}{{ k }}{{ v }}{% endfor %} {{ d | list }} {{ d.values() | list }}", {"d": {"z": 1, "a": 2, "m": 3}}),
+    ("loop over dict values with index", "{% for v in d.values() %}{{ loop.index }}{{ v }}{% endfor %}", {"d": {"x": "a", "y": "b"}}),
+    ("length of dict view and range", "{{ d.keys() | length }} {{ range(0, 10, 3) | length }} {{ 3 in range(5) }} {{ 9 in range(0, 10, 3) }} {{ 10 in range(0, 10, 3) }}", {"d": {"x": 1, "y": 2}}),
+    ("string in list of strings", "{{ 'b' in ['a', 'b'] }} {{ 'a' in 'xay' }} {{ ['a'] in [['a']] }} {{ none in [none] }}", {}),
+    ("nested data access", "{{ data.users[1].name }} {{ data['users'][0]['tags'] | join('/') }} {{ data.users | map(attribute='name') | join(', ') }}", {"data": {"users": [{"name": "ann", "tags": ["a", "b"]}, {"name": "bob", "tags": []}]}}),
+    # Whitespace control around real-world idioms.
+    ("chatml loop with trim", "{%- for m in messages %}\n{{- '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}\n{%- endfor %}\n{%- if add_generation_prompt %}\n{{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n", {"messages": MESSAGES, "add_generation_prompt": True}),
+    ("indented tags with text lines", "<s>\n  {% for m in messages %}\n    [{{ m.role }}]\n  {% endfor %}\n</s>", {"messages": MESSAGES}),
+    ("comment between tags on own lines", "a\n{# one #}\n{# two #}\nb\n  {#- three -#}  \nc", {}),
+    ("minus on variable inside lines", "x\n  {{- 'y' -}}  \n  z\n", {}),
+    ("block end at end of template", "{% if true %}x{% endif %}\n", {}),
+    ("text with lone percent and hash", "50% done {x} #tag {#real comment#}", {}),
+]
+
+
 def _whitespace_fuzz(count, seed):
     """Random mixes of text, tags and whitespace control, for the lexer's trim/lstrip rules.
 
@@ -407,3 +450,59 @@ def _whitespace_fuzz(count, seed):
 
 
 UNITS += _whitespace_fuzz(400, seed=20240607)
+
+
+def _expression_fuzz(count, seed):
+    """Random expressions over mixed Python values: operators, comparisons, filters, tests and str methods.
+
+    They print through `{{ }}` (Python's str/repr) or fail the way jinja2 fails; a fixed seed keeps them stable.
+    """
+    import random
+
+    rng = random.Random(seed)
+    atoms = [
+        "0", "1", "-3", "7", "2.5", "-0.5", "1e3", "0.1", "true", "false", "none", "'a'", "''", "' x '", "'Ab c'",
+        "'é'", "'3'", "[1, 2]", "[]", "['b', 'a']", "(1, 'x')", "{'k': 1}", "{}", "s", "n", "f", "l", "d", "u",
+        "missing",
+    ]
+    binary = ["+", "-", "*", "/", "//", "%", "**", "~", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "and", "or"]
+    filters = [
+        "length", "string", "list", "first", "last", "upper", "lower", "trim", "title", "capitalize", "int",
+        "float", "abs", "round", "tojson", "sort", "unique | list", "reverse | list", "join('-')", "default('D')",
+        "sum", "min", "max", "items | list", "select | list", "reject | list", "wordcount", "center(5)",
+        "replace('a', 'z')", "indent(2)", "batch(1) | list", "dictsort", "count", "e", "safe",
+    ]
+    tests = [
+        "defined", "undefined", "none", "string", "number", "integer", "float", "boolean", "mapping", "iterable",
+        "sequence", "true", "false", "even", "odd", "lower", "upper", "divisibleby(2)", "eq 1", "in [1, 'a']",
+    ]
+    methods = [
+        "strip()", "upper()", "split()", "split('a')", "startswith('a')", "endswith('c')", "replace(' ', '_')",
+        "title()", "lstrip('A')", "count('a')", "find('b')", "isdigit()", "get('k')", "items() | list",
+        "keys() | list", "index(1)",
+    ]
+
+    def expression(depth):
+        choice = rng.randrange(10 if depth < 3 else 1)
+        if choice == 0 or depth >= 3:
+            return rng.choice(atoms)
+        if choice <= 3:
+            return "(" + expression(depth + 1) + " " + rng.choice(binary) + " " + expression(depth + 1) + ")"
+        if choice <= 5:
+            return "(" + expression(depth + 1) + " | " + rng.choice(filters) + ")"
+        if choice == 6:
+            return "(" + expression(depth + 1) + " is " + rng.choice(["", "not "]) + rng.choice(tests) + ")"
+        if choice == 7:
+            return "(" + expression(depth + 1) + ")." + rng.choice(methods)
+        if choice == 8:
+            return "(" + expression(depth + 1) + ")[" + rng.choice(["0", "-1", "1:", "::-1", "'k'", ":2"]) + "]"
+        return "(" + expression(depth + 1) + " if " + expression(depth + 1) + " else " + expression(depth + 1) + ")"
+
+    context = {"s": "Hello World", "n": 4, "f": -1.25, "l": [3, 1, 2], "d": {"k": "v", "a": 1}, "u": "ünï"}
+    cases = []
+    for i in range(count):
+        cases.append((f"expression fuzz {i}", "{{ " + expression(0) + " }}", context))
+    return cases
+
+
+UNITS += _expression_fuzz(600, seed=31337)

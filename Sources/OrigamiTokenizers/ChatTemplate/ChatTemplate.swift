@@ -17,10 +17,23 @@ public struct ChatMessage: Sendable, Equatable {
 /// escaping), and the globals `raise_exception` and `strftime_now`; this type implements that dialect of
 /// Jinja in Swift. Constructs it does not implement are reported as
 /// ``ChatTemplateError/unsupported(construct:at:)`` rather than rendered approximately.
+///
+/// Implemented: text, `{{ }}`, `{# #}`, `{% raw %}`, `-`/`+` whitespace control with `trim_blocks` and
+/// `lstrip_blocks`; `if`/`elif`/`else`, `for` (unpacking, `if` filter, `else`, `recursive`, the `loop`
+/// object, `break`/`continue`), `set` (names, tuples, `ns.attr`, block form), `macro`/`call` (defaults,
+/// `varargs`, `kwargs`, `caller`), `filter` blocks, `with`, `print`, transformers' `generation`; Python
+/// literals, operators, slicing, `str`/`dict`/`list` methods, printf `%` and `str.format`; jinja2's
+/// built-in tests and filters except those listed below; `range`, `dict`, `namespace`, `cycler`,
+/// `joiner`, `raise_exception`, `strftime_now`. Values print as Python's `str()` does.
+///
+/// Refused: the loader tags `include`, `import`, `from`, `extends`, `block` (at parse time); the filters
+/// `groupby`, `slice`, `random`, `pprint`, `striptags`, `urlize`, `urlencode`, `wordwrap`, `xmlattr`,
+/// `filesizeformat`, the global `lipsum`, and printing objects whose Python `repr` holds a memory address
+/// (functions, generators) when a render reaches them.
 public struct ChatTemplate: Sendable {
     /// The template text as given.
     public let source: String
-    private let nodes: [Node]
+    private let nodes: [Jinja.Node]
 
     /// Parses `source`.
     ///
@@ -29,7 +42,7 @@ public struct ChatTemplate: Sendable {
     ///   `extends`, `import`, `block`).
     public init(_ source: String) throws(ChatTemplateError) {
         self.source = source
-        self.nodes = try Parser.parse(source)
+        self.nodes = try Jinja.Parser.parse(source)
     }
 
     /// Renders the template with `context` as its variables.
@@ -41,9 +54,9 @@ public struct ChatTemplate: Sendable {
     ///   ``ChatTemplateError/runtime(_:at:)`` where jinja2 would fail too, and
     ///   ``ChatTemplateError/unsupported(construct:at:)`` when rendering reaches a construct this engine lacks.
     public func render(_ context: [String: TemplateValue]) throws(ChatTemplateError) -> String {
-        var values: [String: Value] = [:]
-        for (name, value) in context { values[name] = Value(value) }
-        return try Renderer().render(nodes, context: values)
+        var values: [String: Jinja.Value] = [:]
+        for (name, value) in context { values[name] = Jinja.Value(value) }
+        return try Jinja.Renderer().render(nodes, context: values)
     }
 
     /// Renders a conversation with the variables `apply_chat_template` provides: `messages` (dicts with
@@ -70,3 +83,7 @@ public struct ChatTemplate: Sendable {
         return try render(context)
     }
 }
+
+/// The engine's internals (lexer, parser, values, renderer), namespaced so their short names stay clear of
+/// the tokenizer types that share this module.
+enum Jinja {}

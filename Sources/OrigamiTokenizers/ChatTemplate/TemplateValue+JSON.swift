@@ -5,7 +5,7 @@ extension TemplateValue {
     ///
     /// - Throws: ``ChatTemplateError/invalidJSON(_:offset:)`` for malformed text.
     public init(json: String) throws(ChatTemplateError) {
-        var reader = JSONReader(bytes: Array(json.utf8))
+        var reader = TemplateJSONReader(bytes: Array(json.utf8))
         reader.skipWhitespace()
         let value = try reader.readValue(depth: 0)
         reader.skipWhitespace()
@@ -17,7 +17,7 @@ extension TemplateValue {
 }
 
 /// A recursive-descent JSON reader over UTF-8 bytes.
-private struct JSONReader {
+private struct TemplateJSONReader {
     let bytes: [UInt8]
     var position = 0
 

@@ -3,7 +3,7 @@ import Testing
 
 /// Real model templates against transformers' renderings, byte for byte.
 @Suite struct ChatTemplateGoldenTests {
-    static let goldens = ModelGolden.all()
+    static let goldens = ChatTemplateModelGolden.all()
 
     @Test func goldensAreLoaded() {
         #expect(Self.goldens.count >= 300)
@@ -11,8 +11,8 @@ import Testing
     }
 
     @Test(arguments: goldens)
-    func rendersLikeTransformers(_ golden: ModelGolden) throws {
-        let source = try #require(GoldenFixtures.text("\(golden.template).jinja"), "missing template file")
+    func rendersLikeTransformers(_ golden: ChatTemplateModelGolden) throws {
+        let source = try #require(ChatTemplateFixtures.text("\(golden.template).jinja"), "missing template file")
         let template = try ChatTemplate(source)
         let result: Result<String, ChatTemplateError>
         if let messages = golden.chatMessages {
@@ -63,7 +63,7 @@ import Testing
 
 /// One construct per template against jinja2 in transformers' environment.
 @Suite struct ChatTemplateUnitGoldenTests {
-    static let goldens = UnitGolden.all()
+    static let goldens = ChatTemplateUnitGolden.all()
 
     /// Units that jinja2 renders but this engine deliberately refuses with `.unsupported`.
     static let unsupported: Set<String> = ["lipsum"]
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test(arguments: goldens)
-    func rendersLikeJinja(_ golden: UnitGolden) {
+    func rendersLikeJinja(_ golden: ChatTemplateUnitGolden) {
         var context: [String: TemplateValue] = [:]
         for (key, value) in golden.context { context[key] = value }
         let result = Result { () throws(ChatTemplateError) in try ChatTemplate(golden.template).render(context) }

@@ -3,7 +3,7 @@ import OrigamiTokenizers
 import Testing
 
 /// Reads the goldens that Scripts/make_chat_template_goldens.py wrote with transformers and jinja2.
-enum GoldenFixtures {
+enum ChatTemplateFixtures {
     static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // ChatTemplate
         .deletingLastPathComponent()  // OrigamiTokenizersTests
@@ -41,7 +41,7 @@ enum GoldenFixtures {
 }
 
 /// A rendering by transformers' `apply_chat_template` of a real model template.
-struct ModelGolden: Sendable, CustomTestStringConvertible {
+struct ChatTemplateModelGolden: Sendable, CustomTestStringConvertible {
     var template: String
     var conversation: String
     var messages: [TemplateValue]
@@ -50,28 +50,28 @@ struct ModelGolden: Sendable, CustomTestStringConvertible {
     var eosToken: String?
     var extra: TemplateDictionary
     var expected: String?
-    var expectedError: GoldenFixtures.ExpectedError?
+    var expectedError: ChatTemplateFixtures.ExpectedError?
 
     var testDescription: String {
         "\(template) / \(conversation) / generation prompt \(addGenerationPrompt)\(bosToken == nil ? " / no BOS" : "")"
     }
 
-    static func all() -> [ModelGolden] {
-        GoldenFixtures.entries("goldens.json").map { entry in
+    static func all() -> [ChatTemplateModelGolden] {
+        ChatTemplateFixtures.entries("goldens.json").map { entry in
             var messages: [TemplateValue] = []
             if case .array(let items)? = entry["messages"] { messages = items }
             var extra = TemplateDictionary()
             if case .dictionary(let dictionary)? = entry["extra"] { extra = dictionary }
-            return ModelGolden(
-                template: GoldenFixtures.string(entry["template"]) ?? "",
-                conversation: GoldenFixtures.string(entry["conversation"]) ?? "",
+            return ChatTemplateModelGolden(
+                template: ChatTemplateFixtures.string(entry["template"]) ?? "",
+                conversation: ChatTemplateFixtures.string(entry["conversation"]) ?? "",
                 messages: messages,
                 addGenerationPrompt: entry["add_generation_prompt"] == .bool(true),
-                bosToken: GoldenFixtures.string(entry["bos_token"]),
-                eosToken: GoldenFixtures.string(entry["eos_token"]),
+                bosToken: ChatTemplateFixtures.string(entry["bos_token"]),
+                eosToken: ChatTemplateFixtures.string(entry["eos_token"]),
                 extra: extra,
-                expected: GoldenFixtures.string(entry["expected"]),
-                expectedError: GoldenFixtures.expectedError(entry["expected_error"]))
+                expected: ChatTemplateFixtures.string(entry["expected"]),
+                expectedError: ChatTemplateFixtures.expectedError(entry["expected_error"]))
         }
     }
 
@@ -80,7 +80,7 @@ struct ModelGolden: Sendable, CustomTestStringConvertible {
         var result: [ChatMessage] = []
         for message in messages {
             guard case .dictionary(let dictionary) = message, dictionary.count == 2,
-                let role = GoldenFixtures.string(dictionary["role"]), let content = GoldenFixtures.string(dictionary["content"])
+                let role = ChatTemplateFixtures.string(dictionary["role"]), let content = ChatTemplateFixtures.string(dictionary["content"])
             else { return nil }
             result.append(ChatMessage(role: role, content: content))
         }
@@ -89,25 +89,25 @@ struct ModelGolden: Sendable, CustomTestStringConvertible {
 }
 
 /// A small template rendered by jinja2 in transformers' environment.
-struct UnitGolden: Sendable, CustomTestStringConvertible {
+struct ChatTemplateUnitGolden: Sendable, CustomTestStringConvertible {
     var name: String
     var template: String
     var context: TemplateDictionary
     var expected: String?
-    var expectedError: GoldenFixtures.ExpectedError?
+    var expectedError: ChatTemplateFixtures.ExpectedError?
 
     var testDescription: String { name }
 
-    static func all() -> [UnitGolden] {
-        GoldenFixtures.entries("units.json").map { entry in
+    static func all() -> [ChatTemplateUnitGolden] {
+        ChatTemplateFixtures.entries("units.json").map { entry in
             var context = TemplateDictionary()
             if case .dictionary(let dictionary)? = entry["context"] { context = dictionary }
-            return UnitGolden(
-                name: GoldenFixtures.string(entry["name"]) ?? "",
-                template: GoldenFixtures.string(entry["template"]) ?? "",
+            return ChatTemplateUnitGolden(
+                name: ChatTemplateFixtures.string(entry["name"]) ?? "",
+                template: ChatTemplateFixtures.string(entry["template"]) ?? "",
                 context: context,
-                expected: GoldenFixtures.string(entry["expected"]),
-                expectedError: GoldenFixtures.expectedError(entry["expected_error"]))
+                expected: ChatTemplateFixtures.string(entry["expected"]),
+                expectedError: ChatTemplateFixtures.expectedError(entry["expected_error"]))
         }
     }
 }
