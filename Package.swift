@@ -35,12 +35,16 @@ let package = Package(
         .target(name: "OrigamiTokenizers", swiftSettings: strict),
         // Layers over any weight type: Linear, norms, attention, KV cache, scoped weight binding.
         .target(name: "OrigamiNN", dependencies: ["OrigamiTensor", "OrigamiKernels", "OrigamiFormats"], swiftSettings: fast),
+        // Quantized weight types and their quantizers (int8, LLM.int8(), NF4/FP4, ...), as LinearWeight/LinearBinder.
+        .target(
+            name: "OrigamiQuant", dependencies: ["OrigamiNN", "OrigamiKernels", "OrigamiFormats", "OrigamiTensor"],
+            swiftSettings: fast),
         // One file per architecture, a registry by model_type.
         .target(name: "OrigamiModels", dependencies: ["OrigamiNN", "OrigamiFormats"], swiftSettings: fast),
         // Loading a model directory, generation, sampling, perplexity, benchmarks.
         .target(
             name: "OrigamiRuntime",
-            dependencies: ["OrigamiModels", "OrigamiNN", "OrigamiKernels", "OrigamiTokenizers", "OrigamiFormats"],
+            dependencies: ["OrigamiModels", "OrigamiNN", "OrigamiQuant", "OrigamiKernels", "OrigamiTokenizers", "OrigamiFormats"],
             swiftSettings: fast),
         .executableTarget(
             name: "origami",
@@ -52,6 +56,9 @@ let package = Package(
 
         .testTarget(name: "OrigamiTensorTests", dependencies: ["OrigamiTensor"], swiftSettings: strict),
         .testTarget(name: "OrigamiKernelsTests", dependencies: ["OrigamiKernels"], swiftSettings: fast),
+        .testTarget(
+            name: "OrigamiQuantTests", dependencies: ["OrigamiQuant", "OrigamiNN", "OrigamiKernels", "OrigamiFormats", "OrigamiTensor"],
+            swiftSettings: fast),
         .testTarget(name: "OrigamiFormatsTests", dependencies: ["OrigamiFormats"], swiftSettings: strict),
         .testTarget(
             name: "OrigamiTokenizersTests", dependencies: ["OrigamiTokenizers"], swiftSettings: strict),

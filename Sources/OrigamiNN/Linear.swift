@@ -64,8 +64,7 @@ public struct Linear: Sendable {
                 transposed: Bool = false) throws(NNError)
     {
         let s = scope.scope(name)
-        let w = try s.tensor("weight", shape: transposed ? [inFeatures, outFeatures] : [outFeatures, inFeatures])
-        weight = try DenseWeight(w, name: s.fullName("weight"), transposed: transposed)
+        weight = try scope.binder.bindLinear(s, inFeatures: inFeatures, outFeatures: outFeatures, transposed: transposed)
         self.bias = bias ? try s.floats("bias", count: outFeatures) : nil
     }
 
@@ -75,5 +74,24 @@ public struct Linear: Sendable {
     /// x: `[tokens, in]` → y: `[tokens, out]`.
     public func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {
         weight.multiply(x, tokens: tokens, bias: bias?.pointer, into: y, context: context)
+    }
+}
+
+/// Makes the weight of one linear layer from the tensors under its scope (`<layer>.weight` and whatever a
+/// quantized format stores beside it).
+public protocol LinearBinder: Sendable {
+    /// - Parameters:
+    ///   - layer: the layer's scope, e.g. `model.layers.3.self_attn.q_proj`.
+    ///   - transposed: the checkpoint stores the weight `[in, out]` (GPT-2's Conv1D).
+    func bindLinear(_ layer: WeightScope, inFeatures: Int, outFeatures: Int, transposed: Bool) throws(NNError) -> any LinearWeight
+}
+
+/// Binds `<layer>.weight` as a dense F32/F16/BF16 weight, used in place.
+public struct DenseBinder: LinearBinder {
+    public init() {}
+
+    public func bindLinear(_ layer: WeightScope, inFeatures: Int, outFeatures: Int, transposed: Bool) throws(NNError) -> any LinearWeight {
+        let w = try layer.tensor("weight", shape: transposed ? [inFeatures, outFeatures] : [outFeatures, inFeatures])
+        return try DenseWeight(w, name: layer.fullName("weight"), transposed: transposed)
     }
 }

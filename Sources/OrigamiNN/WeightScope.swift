@@ -6,14 +6,18 @@ public import OrigamiTensor
 public struct WeightScope: Sendable {
     public let checkpoint: SafeTensorsCheckpoint
     public let prefix: String
+    /// Turns a linear layer's stored tensors into a weight type: dense by default; quantize-at-load and quantized
+    /// checkpoints supply their own binder, and no architecture file changes.
+    public let binder: any LinearBinder
 
-    public init(checkpoint: SafeTensorsCheckpoint, prefix: String = "") {
+    public init(checkpoint: SafeTensorsCheckpoint, prefix: String = "", binder: any LinearBinder = DenseBinder()) {
         self.checkpoint = checkpoint
         self.prefix = prefix
+        self.binder = binder
     }
 
     public func scope(_ name: String) -> WeightScope {
-        WeightScope(checkpoint: checkpoint, prefix: fullName(name))
+        WeightScope(checkpoint: checkpoint, prefix: fullName(name), binder: binder)
     }
 
     public func fullName(_ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }

@@ -1,0 +1,1 @@
+// Quantized weight types live here (see docs/ARCHITECTURE.md).
