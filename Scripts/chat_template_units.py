@@ -506,3 +506,61 @@ def _expression_fuzz(count, seed):
 
 
 UNITS += _expression_fuzz(600, seed=31337)
+
+
+def _statement_fuzz(count, seed):
+    """Random nestings of set, for (with break/continue/else), if, with, macro calls and namespaces: the
+    scoping rules (what a loop body or macro may change outside itself) and loop bookkeeping."""
+    import random
+
+    rng = random.Random(seed)
+    values = ["1", "a + 1", "b ~ 'x'", "i", "loop.index", "ns.x + 1", "a * 2", "'s'", "b | length", "m(a)"]
+
+    def value(in_loop):
+        choices = values if in_loop else [v for v in values if v not in ("i", "loop.index")]
+        return rng.choice(choices)
+
+    def body(depth, in_loop):
+        parts = []
+        for _ in range(rng.randrange(1, 4)):
+            kind = rng.randrange(10 if depth < 3 else 4)
+            if kind == 0:
+                parts.append("{% set a = " + value(in_loop) + " %}")
+            elif kind == 1:
+                parts.append("{% set ns.x = " + value(in_loop) + " %}")
+            elif kind == 2:
+                parts.append("[{{ a }}|{{ b }}|{{ ns.x }}" + ("|{{ i }}|{{ loop.index }}" if in_loop else "") + "]")
+            elif kind == 3:
+                parts.append("{% set b = " + value(in_loop) + " %}")
+            elif kind in (4, 5):
+                loop_body = body(depth + 1, True)
+                if rng.random() < 0.3:
+                    loop_body += "{% if i == " + str(rng.randrange(1, 4)) + " %}{% " + rng.choice(["break", "continue"]) + " %}{% endif %}"
+                loop_body += body(depth + 1, True)
+                otherwise = "{% else %}" + body(depth + 1, in_loop) if rng.random() < 0.3 else ""
+                source = rng.choice(["[1, 2, 3]", "[]", "range(2)", "'ab'"])
+                condition = " if i != 2" if rng.random() < 0.2 else ""
+                parts.append("{% for i in " + source + condition + " %}" + loop_body + otherwise + "{% endfor %}")
+            elif kind == 6:
+                test = rng.choice(["a > 1", "b", "ns.x", "not a", "a is defined"])
+                parts.append("{% if " + test + " %}" + body(depth + 1, in_loop) + "{% else %}" + body(depth + 1, in_loop) + "{% endif %}")
+            elif kind == 7:
+                parts.append("{% with a = " + value(in_loop) + " %}" + body(depth + 1, in_loop) + "{% endwith %}")
+            elif kind == 8:
+                parts.append("{{ m(" + value(in_loop) + ") }}")
+            else:
+                parts.append("{% set c %}" + body(depth + 1, in_loop) + "{% endset %}({{ c | length }})")
+        return "".join(parts)
+
+    prelude = "{% set ns = namespace(x=0) %}{% set a = 1 %}{% set b = 'b' %}" \
+              "{% macro m(p) %}<{{ p }}{{ a }}{% set a = 7 %}{{ a }}{% set ns.x = ns.x + 1 %}>{% endmacro %}"
+    cases = []
+    for i in range(count):
+        template = prelude + body(0, False) + "={{ a }}{{ b }}{{ ns.x }}"
+        cases.append((f"statement fuzz {i}", template, {}))
+    return cases
+
+
+UNITS += _statement_fuzz(300, seed=4242)
+UNITS += [(name.replace("expression fuzz", "expression fuzz b"), template, context)
+          for name, template, context in _expression_fuzz(600, seed=99)]

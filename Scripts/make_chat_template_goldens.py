@@ -13,6 +13,7 @@ Outputs (committed; CI reads them and needs no Python):
                                                jinja2 environment transformers builds
 """
 
+import copy
 import json
 import os
 import sys
@@ -281,7 +282,7 @@ def render_case(tokenizer, messages, add_generation_prompt, extra):
     case = {}
     try:
         case["expected"] = tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=add_generation_prompt, **extra
+            copy.deepcopy(messages), tokenize=False, add_generation_prompt=add_generation_prompt, **copy.deepcopy(extra)
         )
     except Exception as error:  # the template raised: record what transformers reports
         case["expected_error"] = {"type": type(error).__name__, "message": str(error)}
@@ -355,7 +356,8 @@ def unit_goldens():
         seen.add(name)
         case = {"name": name, "template": template, "context": context}
         try:
-            case["expected"] = _compile_jinja_template(template).render(**context)
+            # A copy, because some jinja2 filters mutate their input (`indent` appends to a list in place).
+            case["expected"] = _compile_jinja_template(template).render(**copy.deepcopy(context))
         except Exception as error:
             case["expected_error"] = {"type": type(error).__name__, "message": str(error)}
         goldens.append(case)

@@ -40,7 +40,10 @@ extension Jinja {
                 if let index = Python.integer(key) {
                     let scalars = Array(text.unicodeScalars)
                     let position = index < 0 ? index + scalars.count : index
-                    if position >= 0, position < scalars.count { return .string(String(scalars[position])) }
+                    if position >= 0, position < scalars.count {
+                        if case .markup = value { return .markup(String(scalars[position])) }
+                        return .string(String(scalars[position]))
+                    }
                     return .undefined(.element(key, of: value))
                 }
             case .dict(let dict):
@@ -152,8 +155,10 @@ extension Jinja {
 
         static func method(of value: Value, _ name: String) -> Value? {
             switch value {
-            case .string(let text), .markup(let text):
+            case .string(let text):
                 return StringMethods.method(text, name)
+            case .markup(let text):
+                return StringMethods.markupMethod(text, name)
             case .dict(let dict):
                 if blockedDictMethods.contains(name) { return blocked(name, "dict") }
                 return dictMethod(dict, name)
@@ -290,6 +295,41 @@ extension Jinja {
                 throw .runtime("\(method) first arg must be str or a tuple of str, not \(value.typeName)", at: location)
             }
             return [text]
+        }
+
+        /// The methods markupsafe's `Markup` overrides: their string arguments are escaped and their
+        /// string results are Markup again.
+        private static let markupOverrides: Set<String> = [
+            "join", "split", "rsplit", "splitlines", "capitalize", "title", "lower", "upper", "replace", "ljust",
+            "rjust", "lstrip", "rstrip", "center", "strip", "swapcase", "zfill", "casefold", "removeprefix",
+            "removesuffix", "partition", "rpartition", "format",
+        ]
+
+        static func markupMethod(_ text: String, _ name: String) -> Value? {
+            guard let method = method(text, name) else { return nil }
+            guard markupOverrides.contains(name), case .object(let object) = method, let function = object as? FunctionObject else {
+                return method
+            }
+            func escaped(_ value: Value) -> Value {
+                if case .string(let string) = value { return .markup(PythonString.htmlEscape(string)) }
+                return value
+            }
+            func marked(_ value: Value) -> Value {
+                switch value {
+                case .string(let string): return .markup(string)
+                case .list(let items): return .list(items.map(marked))
+                case .tuple(let items): return .tuple(items.map(marked))
+                default: return value
+                }
+            }
+            return .object(FunctionObject(name: name) { arguments, renderer, location throws(ChatTemplateError) in
+                var escapedArguments = CallArguments(positional: arguments.positional.map(escaped),
+                                                     keyword: arguments.keyword.map { ($0.name, escaped($0.value)) })
+                if name == "join", let items = escapedArguments.positional.first {
+                    escapedArguments.positional[0] = .list(try Python.iterate(items, at: location).map(escaped))
+                }
+                return marked(try function.call(escapedArguments, renderer, at: location))
+            })
         }
 
         static func method(_ text: String, _ name: String) -> Value? {

@@ -43,9 +43,9 @@ extension Jinja {
                 _ = try bind([])
                 let string = try text(value)
                 switch name {
-                case "upper": return .string(PythonString.upper(string))
-                case "lower": return .string(PythonString.lower(string))
-                case "capitalize": return .string(PythonString.capitalize(string))
+                case "upper": return keepingMarkup(value, PythonString.upper(string))
+                case "lower": return keepingMarkup(value, PythonString.lower(string))
+                case "capitalize": return keepingMarkup(value, PythonString.capitalize(string))
                 default: return .string(titleFilter(string))
                 }
             case "trim":
@@ -57,7 +57,7 @@ extension Jinja {
                     }
                     characters = string
                 }
-                return .string(PythonString.strip(try text(value), characters: characters))
+                return keepingMarkup(value, PythonString.strip(try text(value), characters: characters))
             case "first":
                 _ = try bind([])
                 if case .object(let object) = value, let generator = object as? GeneratorObject {
@@ -107,12 +107,14 @@ extension Jinja {
                 return .string(PythonString.replace(try text(value), try text(old), try text(new), count: count))
             case "indent":
                 let bound = try bind(["width", "first", "blank"])
-                return .string(try indent(value, bound, at: location))
+                return keepingMarkup(value, try indent(value, bound, at: location))
             case "int":
                 let bound = try bind(["default", "base"])
                 return try integer(value, default: bound[0] ?? .int(0), base: bound[1], at: location)
             case "float":
                 let bound = try bind(["default"])
+                // float(Undefined) raises UndefinedError, which the filter does not catch.
+                try Python.checkUndefined(value, at: location)
                 return toFloat(value) ?? bound[0] ?? .double(0)
             case "round":
                 let bound = try bind(["precision", "method"])
@@ -221,7 +223,7 @@ extension Jinja {
             case "center":
                 let bound = try bind(["width"])
                 let width = try bound[0].map { (w) throws(ChatTemplateError) in try requireInt(w, at: location) } ?? 80
-                return .string(PythonString.center(try text(value), width: width))
+                return keepingMarkup(value, PythonString.center(try text(value), width: width))
             case "wordcount":
                 _ = try bind([])
                 var words = 0
@@ -257,6 +259,12 @@ extension Jinja {
             default:
                 throw .unsupported(construct: "filter '\(name)'", at: location)
             }
+        }
+
+        /// Markup's own string methods return Markup, so filters built on them keep it.
+        private static func keepingMarkup(_ input: Value, _ result: String) -> Value {
+            if case .markup = input { return .markup(result) }
+            return .string(result)
         }
 
         private static func isNone(_ value: Value) -> Bool {

@@ -33,7 +33,7 @@ extension Jinja {
 
         static func parse(_ source: String) throws(ChatTemplateError) -> [Node] {
             var parser = Parser(tokens: try Lexer.tokenize(source))
-            return try parser.parseTemplate()
+            return ConstantFolder.fold(try parser.parseTemplate())
         }
 
         // MARK: Token stream

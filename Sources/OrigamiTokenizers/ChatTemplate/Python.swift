@@ -370,9 +370,17 @@ extension Jinja {
                 throw unsupportedOperands("*", lhs, rhs, at: location)
             case .modulo:
                 if let format = lhs.stringValue {
-                    let formatted = try PercentFormat.format(format, rhs, at: location)
-                    if case .markup = lhs { return .markup(formatted) }
-                    return .string(formatted)
+                    if case .markup = lhs {
+                        // Markup % values escapes the values it formats.
+                        func escaped(_ value: Value) -> Value {
+                            if case .string(let string) = value { return .markup(PythonString.htmlEscape(string)) }
+                            return value
+                        }
+                        var arguments = rhs
+                        if case .tuple(let items) = rhs { arguments = .tuple(items.map(escaped)) } else { arguments = escaped(rhs) }
+                        return .markup(try PercentFormat.format(format, arguments, at: location))
+                    }
+                    return .string(try PercentFormat.format(format, rhs, at: location))
                 }
                 throw unsupportedOperands("%", lhs, rhs, at: location)
             default:

@@ -154,6 +154,19 @@ extension Jinja {
         /// forgiving getitem (a bad slice prints as undefined instead of raising). Reaching a variable, a
         /// call or a context filter, an error, or an `if` without `else` that is false abandons the attempt
         /// before anything with side effects runs, and the expression is evaluated normally.
+        /// The value of `expr` if jinja2 could compute it while compiling (no variables, calls or context
+        /// filters, no error), else nil.
+        func constantValue(_ expr: Expr) -> Value? {
+            folding = true
+            defer { folding = false }
+            do {
+                let value: Value = try evaluate(expr, Scope(parent: globals))
+                return value
+            } catch {
+                return nil
+            }
+        }
+
         private func foldConstant(_ expr: Expr, _ scope: Scope) throws(ChatTemplateError) -> String {
             folding = true
             defer { folding = false }

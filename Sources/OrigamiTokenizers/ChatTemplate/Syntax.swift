@@ -2,12 +2,17 @@ extension Jinja {
     /// The parsed form of a template, built once by ``ChatTemplate/init(_:)`` and shared by every render.
 
     /// A literal written in the template.
-    enum Constant: Sendable {
+    /// A literal, or a value jinja2's compiler computed ahead of time (see ``ConstantFolder``).
+    indirect enum Constant: Sendable {
         case none
         case bool(Bool)
         case int(Int)
         case double(Double)
         case string(String)
+        case markup(String)
+        case list([Constant])
+        case tuple([Constant])
+        case dict([(key: Constant, value: Constant)])
     }
 
     struct Expr: Sendable {

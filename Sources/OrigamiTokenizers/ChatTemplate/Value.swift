@@ -23,6 +23,16 @@ extension Jinja {
             case .int(let value): self = .int(value)
             case .double(let value): self = .double(value)
             case .string(let value): self = .string(value)
+            case .markup(let value): self = .markup(value)
+            case .list(let items): self = .list(items.map(Value.init))
+            case .tuple(let items): self = .tuple(items.map(Value.init))
+            case .dict(let items):
+                var dict = PythonDict()
+                for item in items {
+                    let key = Value(item.key)
+                    if let hashKey = HashKey(key) { dict.set(key, Value(item.value), key: hashKey) }
+                }
+                self = .dict(dict)
             }
         }
 
