@@ -81,6 +81,9 @@ public final class Generator {
 
         var sampler = Sampler(options.sampling)
         var decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: true)
+        // Decode in the context of the prompt: a SentencePiece tokenizer strips the space of the sequence's first
+        // piece, which must not happen to the first generated one.
+        for id in promptIds { _ = decoder.push(id) }
         var text = ""            // everything decoded so far
         var emitted = 0          // characters of `text` already handed to onText
         let decodeStart = Date()
