@@ -12,12 +12,36 @@ public enum Ops {
                               y: y, precision: context.matmulPrecision, pool: context.pool)
     }
 
-    /// y[tokens, out] = x[tokens, in] · W[in, out] (+ bias), W stored transposed (GPT-2's Conv1D). Each thread owns a
-    /// band of output columns and streams its part of every weight row once, accumulating into every token.
+    /// y[tokens, out] = x[tokens, in] · W[in, out] (+ bias), W stored transposed (GPT-2's Conv1D).
+    ///
+    /// Decode streams each weight row once and accumulates it into the output (axpy). Prefill transposes the matrix
+    /// into a transient F32 scratch `[out, in]` (one layer's matrix, freed after the call: not a second copy of the
+    /// checkpoint) and runs the blocked GEMM on it, which costs one extra pass over the weights for many tokens.
     public static func linearTransposed(x: UnsafePointer<Float>, tokens: Int, weight: UnsafeRawPointer, dtype: DType,
                                         inFeatures: Int, outFeatures: Int, bias: UnsafePointer<Float>?,
                                         y: UnsafeMutablePointer<Float>, context: ComputeContext)
     {
+        if tokens > 4 {
+            let t = FloatBuffer(count: outFeatures * inFeatures)   // [out, in]
+            let tp = t.pointer
+            // Blocks of 32 stored rows: convert them whole (one long conversion each), then write 32 contiguous
+            // values into every row of the transposed scratch.
+            context.parallelChunks((inFeatures + 31) / 32) { blocks in
+                let block = FloatBuffer(count: 32 * outFeatures)   // [32, out]
+                let bp = block.pointer
+                for b in blocks {
+                    let i0 = b * 32, n = min(32, inFeatures - i0)
+                    convertToFloat(weight + i0 * outFeatures * dtype.byteSize, dtype: dtype, count: n * outFeatures, into: bp)
+                    for o in 0..<outFeatures {
+                        let dst = tp + o * inFeatures + i0
+                        for r in 0..<n { dst[r] = bp[r * outFeatures + o] }
+                    }
+                }
+            }
+            OrigamiKernels.linear(x: x, tokens: tokens, inFeatures: inFeatures, weight: UnsafeRawPointer(tp), dtype: .f32,
+                                  outFeatures: outFeatures, bias: bias, y: y, precision: context.matmulPrecision, pool: context.pool)
+            return
+        }
         context.parallelChunks(outFeatures, minChunk: 256) { cols in
             let width = cols.count
             let row = FloatBuffer(count: width)   // [width] one weight row's band, as F32
