@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Generate the quantization goldens that OrigamiQuant's Swift tests compare against, with bitsandbytes on CPU.
+
+CI has no Python, so everything this script writes is committed. Run it from anywhere:
+
+    python Scripts/make_quant_goldens.py
+
+It overwrites, deterministically, Tests/Fixtures/quant/:
+  codebooks.safetensors   bitsandbytes' code books, taken from its own functions: NF4 and FP4 (get_4bit_type), the
+                          midpoints and FP4 sort order its CPU quantize_4bit buckets with, and the 8-bit dynamic map
+                          (create_dynamic_map) that double quantization uses
+  weights.safetensors     the input weights (F32, and one F16), with sizes that are not multiples of the blocks
+  blockwise.safetensors   per case: packed NF4/FP4 codes and absmax (or U8 absmax + nested absmax + offset) from
+  blockwise.json          bnb.functional.quantize_4bit, and for a few cases the dequantized weight
+  int8.safetensors        int8_vectorwise_quant (codes + SCB) of the fp16-rounded weights, as Linear8bitLt stores
+                          them; and the int8-zp codes from the formula documented below (no bitsandbytes twin)
+  linear8bitlt.safetensors  bnb.nn.Linear8bitLt(has_fp16_weights=False) forward outputs at threshold 6.0 (LLM.int8()
+                          with outlier columns) and 0.0 (plain int8), with its weight state
+  llama-bnb-nf4/, llama-bnb-nf4-dq/
+                          the tiny Llama of Tests/Fixtures/models/llama loaded by transformers with
+                          BitsAndBytesConfig(load_in_4bit, nf4, double quant off/on, compute float32) and saved with
+                          save_pretrained (before any forward pass: bitsandbytes' CPU forward repacks the weights in
+                          place), plus golden.json: logits of that checkpoint reloaded in a fresh model, in float32
+
+Versions: Scripts/requirements.txt. Every random draw comes from a torch.Generator seeded per fixture and torch runs
+on one thread: bitsandbytes' double quantization subtracts torch's float32 mean of the absmax values, and torch splits
+sums of more than 32768 elements across threads, so the thread count is part of the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import logging  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from safetensors import safe_open  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
+
+import bitsandbytes as bnb  # noqa: E402
+import bitsandbytes.functional as F  # noqa: E402
+from bitsandbytes.backends.default.ops import _get_4bit_quantize_bounds  # noqa: E402
+import transformers  # noqa: E402
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig  # noqa: E402
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+transformers.logging.set_verbosity_error()
+transformers.utils.logging.disable_progress_bar()
+logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+warnings.filterwarnings("ignore")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "Tests" / "Fixtures"
+OUT = FIXTURES / "quant"
+LLAMA = FIXTURES / "models" / "llama"
+
+SIG_DIGITS = 7
+
+
+def rounded(x: float) -> float:
+    return float(f"{x:.{SIG_DIGITS}g}")
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n")
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Code books
+# --------------------------------------------------------------------------------------------------------------
+
+def make_codebooks() -> None:
+    nf4 = F.get_4bit_type("nf4", device="cpu")
+    fp4 = F.get_4bit_type("fp4", device="cpu")
+    nf4_mid, nf4_order = _get_4bit_quantize_bounds("nf4", torch.device("cpu"))
+    fp4_mid, fp4_order = _get_4bit_quantize_bounds("fp4", torch.device("cpu"))
+    dynamic = F.create_dynamic_map()
+    tensors = {
+        "nf4": nf4.float().contiguous(),
+        "fp4": fp4.float().contiguous(),
+        "nf4_midpoints": nf4_mid.float().contiguous(),
+        "nf4_order": nf4_order.to(torch.int32).contiguous(),
+        "fp4_midpoints": fp4_mid.float().contiguous(),
+        "fp4_order": fp4_order.to(torch.int32).contiguous(),
+        "dynamic": dynamic.float().contiguous(),
+    }
+    save_file(tensors, str(OUT / "codebooks.safetensors"), metadata={"format": "pt"})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input weights
+# --------------------------------------------------------------------------------------------------------------
+
+def make_weights() -> dict[str, torch.Tensor]:
+    """Weights whose element counts are not multiples of the block sizes, with outliers and an all-zero stretch.
+
+    A [33, 67]: 2211 elements, odd (the last packed byte holds one code and a zero pad); rows 30..31 are zero, so
+       some blocks have absmax 0.
+    B [96, 176]: 16896 elements: 264 blocks of 64 and 528 of 32, so double quantization has several 256-blocks
+       and a partial last one.
+    C [5, 7]: 35 elements, one partial block.
+    D [48, 64] stored as float16 (the quantizers widen it to float32 exactly).
+    """
+    g = gen(501)
+    a = torch.randn(33, 67, generator=g) * 0.05
+    a[3, 5] = 0.9
+    a[17, 40] = -1.3
+    a[30:32, :] = 0.0
+    b = torch.randn(96, 176, generator=g) * 0.02
+    b[:, 7] *= 12.0
+    b[50, 100] = 0.75
+    c = torch.randn(5, 7, generator=g) * 0.1
+    d = (torch.randn(48, 64, generator=g) * 0.03).to(torch.float16)
+    w = {"A": a.contiguous(), "B": b.contiguous(), "C": c.contiguous(), "D": d.contiguous()}
+    save_file(w, str(OUT / "weights.safetensors"), metadata={"format": "pt"})
+    return w
+
+
+# --------------------------------------------------------------------------------------------------------------
+# NF4 / FP4 blockwise
+# --------------------------------------------------------------------------------------------------------------
+
+CASES_4BIT = (
+    [("A", qt, bs, dq) for qt in ("nf4", "fp4") for bs in (32, 64, 128, 256, 512, 1024, 2048, 4096) for dq in (False, True)]
+    + [("B", "nf4", bs, dq) for bs in (32, 64, 128, 4096) for dq in (False, True)]
+    + [("B", "fp4", bs, dq) for bs in (64, 256) for dq in (False, True)]
+    + [("C", qt, bs, dq) for qt in ("nf4", "fp4") for bs in (32, 64) for dq in (False, True)]
+    + [("D", "nf4", 64, True), ("D", "fp4", 128, False)]
+)
+# Cases that also store bitsandbytes' dequantized weight (F32, four bytes an element: kept few).
+DEQUANT_CASES = {("A", "nf4", 64, True), ("A", "fp4", 128, False), ("C", "nf4", 32, True), ("D", "nf4", 64, True),
+                 ("A", "nf4", 2048, False)}
+
+
+def case_name(w: str, qt: str, bs: int, dq: bool) -> str:
+    return f"{w}.{qt}.b{bs}" + (".dq" if dq else "")
+
+
+def make_blockwise(weights: dict[str, torch.Tensor]) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    manifest = []
+    for w, qt, bs, dq in CASES_4BIT:
+        x = weights[w]
+        packed, state = F.quantize_4bit(x, blocksize=bs, quant_type=qt, compress_statistics=dq)
+        name = case_name(w, qt, bs, dq)
+        assert packed.dtype == torch.uint8 and packed.shape == ((x.numel() + 1) // 2, 1)
+        tensors[name + ".codes"] = packed.reshape(-1).contiguous()
+        tensors[name + ".absmax"] = state.absmax.contiguous()
+        if dq:
+            assert state.state2.blocksize == 256
+            tensors[name + ".nested_absmax"] = state.state2.absmax.contiguous()
+            tensors[name + ".offset"] = state.offset.reshape(1).float().contiguous()
+        entry = {"name": name, "weight": w, "quant_type": qt, "blocksize": bs, "double_quant": dq,
+                 "shape": list(x.shape), "dequant": (w, qt, bs, dq) in DEQUANT_CASES}
+        if dq:
+            # What transformers writes into quant_state.bitsandbytes__<type>: the offset as Python prints it.
+            entry["nested_offset_repr"] = repr(state.offset.item())
+        if entry["dequant"]:
+            tensors[name + ".dequant"] = F.dequantize_4bit(packed, state).float().contiguous()
+        manifest.append(entry)
+    save_file(tensors, str(OUT / "blockwise.safetensors"), metadata={"format": "pt"})
+    write_json(OUT / "blockwise.json", {"bitsandbytes": bnb.__version__, "torch_threads": 1, "cases": manifest})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# int8 and int8-zp
+# --------------------------------------------------------------------------------------------------------------
+
+def int8_zero_point(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Origami's int8-zp, per output row (no bitsandbytes twin; this is the formula the Swift side implements):
+
+        lo = min(0, min(row)), hi = max(0, max(row))        (the range always holds 0, so 0 is exact)
+        scale = (hi - lo) / 255                              (float32; a row of zeros gets scale 0 and codes 0)
+        zero = clamp(round(-lo / scale), 0, 255)             (round half to even)
+        q = clamp(round(w / scale) + zero, 0, 255)           (uint8)
+        w ≈ (q - zero) · scale
+    """
+    w = w.float()
+    lo = torch.minimum(w.min(dim=1).values, torch.zeros(()))
+    hi = torch.maximum(w.max(dim=1).values, torch.zeros(()))
+    scale = (hi - lo) / 255.0
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    zero = torch.clamp(torch.round(-lo / safe), 0, 255)
+    q = torch.clamp(torch.round(w / safe.unsqueeze(1)) + zero.unsqueeze(1), 0, 255)
+    q = torch.where(scale.unsqueeze(1) > 0, q, torch.zeros_like(q))
+    zero = torch.where(scale > 0, zero, torch.zeros_like(zero))
+    return q.to(torch.uint8), scale.contiguous(), zero.to(torch.uint8)
+
+
+def make_int8(weights: dict[str, torch.Tensor]) -> None:
+    tensors = {}
+    for name, w in weights.items():
+        # Linear8bitLt quantizes the weight after rounding it to float16 (Int8Params._quantize).
+        cb, scb, _ = F.int8_vectorwise_quant(w.to(torch.float16))
+        tensors[f"{name}.int8.codes"] = cb.contiguous()
+        tensors[f"{name}.int8.scb"] = scb.contiguous()
+        q, s, z = int8_zero_point(w)
+        tensors[f"{name}.int8zp.codes"] = q.contiguous()
+        tensors[f"{name}.int8zp.scale"] = s
+        tensors[f"{name}.int8zp.zero"] = z.contiguous()
+    save_file(tensors, str(OUT / "int8.safetensors"), metadata={"format": "pt"})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Linear8bitLt (LLM.int8())
+# --------------------------------------------------------------------------------------------------------------
+
+def make_linear8bitlt() -> None:
+    """Outputs of bnb.nn.Linear8bitLt in eval mode (in training mode on CPU it dequantizes instead: MatMul8bitFp).
+
+    Inputs: x1 is one token with an outlier; x2 has nine tokens and outliers in columns 3 (scaled up), 10 (exactly
+    6.0: bitsandbytes' test is |x| >= threshold) and 20 (-7); x3 has no outliers; x4 has a token whose values are
+    all outliers in their columns and a token of zeros.
+    """
+    inf, outf = 64, 48
+    g = gen(777)
+    weight = torch.randn(outf, inf, generator=g) * 0.1
+    weight[5, 3] = 0.8
+    bias = torch.randn(outf, generator=g) * 0.1
+    x1 = torch.randn(1, inf, generator=g)
+    x1[0, 12] = 9.5
+    x2 = torch.randn(9, inf, generator=g)
+    x2[:, 3] *= 10.0
+    x2[2, 10] = 6.0
+    x2[4, 20] = -7.0
+    x3 = torch.randn(5, inf, generator=g) * 0.5
+    x4 = torch.randn(3, inf, generator=g)
+    x4[1, :] = 0.0
+    x4[0, 0:4] = torch.tensor([8.0, -8.0, 6.5, 12.0])
+    x4[2, 0:4] = torch.tensor([0.1, 0.2, -0.3, 0.4])
+    tensors = {"weight": weight, "bias": bias, "x1": x1, "x2": x2, "x3": x3, "x4": x4}
+    for thr, tag in ((6.0, "t6"), (0.0, "t0")):
+        layer = bnb.nn.Linear8bitLt(inf, outf, bias=True, has_fp16_weights=False, threshold=thr)
+        layer.load_state_dict({"weight": weight.clone(), "bias": bias.clone()})
+        layer = layer.to("cpu").eval()
+        tensors[f"{tag}.CB"] = layer.weight.data.clone().contiguous()
+        tensors[f"{tag}.SCB"] = layer.weight.SCB.clone().contiguous()
+        for xn in ("x1", "x2", "x3", "x4"):
+            with torch.no_grad():
+                y = layer(tensors[xn].clone())
+            tensors[f"{tag}.y_{xn}"] = y.float().contiguous()
+            if thr > 0:
+                idx = layer.state.idx
+                tensors[f"{tag}.outliers_{xn}"] = (idx if idx is not None else torch.empty(0, dtype=torch.int64)).to(torch.int32).contiguous()
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(OUT / "linear8bitlt.safetensors"),
+              metadata={"format": "pt"})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A transformers + bitsandbytes NF4 checkpoint
+# --------------------------------------------------------------------------------------------------------------
+
+def exact_float_forward(model) -> None:
+    """Makes bitsandbytes' CPU Linear4bit compute dequantize-then-float32-matmul.
+
+    On a CPU with AVX512-BF16, Linear4bit's first forward repacks the weights and multiplies in bfloat16; with this
+    flag off, gemm_4bit dequantizes (code × absmax in float32) and calls F.linear in float32, which is what the
+    checkpoint means and what Origami computes.
+    """
+    for m in model.modules():
+        if isinstance(m, bnb.nn.Linear4bit):
+            m.support_avx512bf16_for_cpu = False
+
+
+def make_bnb_llama(double_quant: bool) -> None:
+    out = OUT / ("llama-bnb-nf4-dq" if double_quant else "llama-bnb-nf4")
+    if out.exists():
+        shutil.rmtree(out)
+    cfg = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=double_quant,
+                             bnb_4bit_compute_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(LLAMA), quantization_config=cfg, device_map="cpu",
+                                                 dtype=torch.float32, attn_implementation="eager")
+    # Save first: a forward pass on CPU may repack the weights in place.
+    model.save_pretrained(str(out))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(LLAMA / f, out / f)
+    del model
+    fresh = AutoModelForCausalLM.from_pretrained(str(out), device_map="cpu", dtype=torch.float32,
+                                                 attn_implementation="eager")
+    exact_float_forward(fresh)
+    fresh.eval()
+    prompt = json.loads((LLAMA / "golden.json").read_text())["prompt_ids"]
+    with torch.no_grad():
+        logits = fresh(torch.tensor([prompt])).logits[0].float()
+    # Independent check: the same logits from the dequantized weights in a plain float32 model.
+    check_dequantized(out, prompt, logits)
+    golden = {
+        "source": "Tests/Fixtures/models/llama",
+        "quantization": {"quant_type": "nf4", "blocksize": 64, "double_quant": double_quant},
+        "compute_dtype": "float32",
+        "prompt_ids": prompt,
+        # Positions 0, 1, 2 and the last: enough to see every layer at work, small enough to commit.
+        "positions": [0, 1, 2, len(prompt) - 1],
+        "logits": [[rounded(v) for v in logits[p].tolist()] for p in (0, 1, 2, len(prompt) - 1)],
+    }
+    write_json(out / "golden.json", golden)
+
+
+def check_dequantized(out: Path, prompt: list[int], logits: torch.Tensor) -> None:
+    """Rebuilds the float model from bnb's dequantize_4bit of every saved weight and compares logits."""
+    from transformers import LlamaForCausalLM
+    from bitsandbytes.functional import QuantState
+
+    f = safe_open(str(out / "model.safetensors"), "pt")
+    keys = list(f.keys())
+    state = {}
+    for k in keys:
+        if k.endswith(".weight") and (k + ".absmax") in keys:
+            qs = {kk[len(k) + 1:]: f.get_tensor(kk) for kk in keys if kk.startswith(k + ".")}
+            quant_state = QuantState.from_dict(qs, device=torch.device("cpu"))
+            state[k] = F.dequantize_4bit(f.get_tensor(k), quant_state).float()
+        elif not any(k.startswith(p + ".") for p in [kk for kk in keys if kk.endswith(".weight") and (kk + ".absmax") in keys]):
+            state[k] = f.get_tensor(k)
+    ref = LlamaForCausalLM.from_pretrained(str(LLAMA), dtype=torch.float32, attn_implementation="eager")
+    missing, unexpected = ref.load_state_dict(state, strict=False)
+    assert not unexpected, unexpected
+    with torch.no_grad():
+        ref_logits = ref(torch.tensor([prompt])).logits[0].float()
+    err = (ref_logits - logits).abs().max().item()
+    assert err < 1e-4, f"bnb checkpoint logits differ from its dequantized float model by {err}"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    make_codebooks()
+    weights = make_weights()
+    make_blockwise(weights)
+    make_int8(weights)
+    make_linear8bitlt()
+    make_bnb_llama(False)
+    make_bnb_llama(True)
+    total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
+    print(f"wrote {OUT} ({total / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
