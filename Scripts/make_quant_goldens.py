@@ -171,7 +171,10 @@ def make_blockwise(weights: dict[str, torch.Tensor]) -> None:
             # What transformers writes into quant_state.bitsandbytes__<type>: the offset as Python prints it.
             entry["nested_offset_repr"] = repr(state.offset.item())
         if entry["dequant"]:
-            tensors[name + ".dequant"] = F.dequantize_4bit(packed, state).float().contiguous()
+            # In float32 whatever the weight's dtype: bitsandbytes would otherwise round a float16 weight's values to
+            # float16, and Origami computes in float32.
+            state.dtype = torch.float32
+            tensors[name + ".dequant"] = F.dequantize_4bit(packed, state).contiguous()
         manifest.append(entry)
     save_file(tensors, str(OUT / "blockwise.safetensors"), metadata={"format": "pt"})
     write_json(OUT / "blockwise.json", {"bitsandbytes": bnb.__version__, "torch_threads": 1, "cases": manifest})
