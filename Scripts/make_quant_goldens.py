@@ -16,11 +16,12 @@ It overwrites, deterministically, Tests/Fixtures/quant/:
                           them; and the int8-zp codes from the formula documented below (no bitsandbytes twin)
   linear8bitlt.safetensors  bnb.nn.Linear8bitLt(has_fp16_weights=False) forward outputs at threshold 6.0 (LLM.int8()
                           with outlier columns) and 0.0 (plain int8), with its weight state
-  llama-bnb-nf4/, llama-bnb-nf4-dq/
-                          the tiny Llama of Tests/Fixtures/models/llama loaded by transformers with
-                          BitsAndBytesConfig(load_in_4bit, nf4, double quant off/on, compute float32) and saved with
-                          save_pretrained (before any forward pass: bitsandbytes' CPU forward repacks the weights in
-                          place), plus golden.json: logits of that checkpoint reloaded in a fresh model, in float32
+  llama64/                a tiny bfloat16 Llama whose layer widths are multiples of 64 (see make_llama64 for why)
+  llama64-bnb-nf4/, llama64-bnb-nf4-dq/
+                          llama64 loaded by transformers with BitsAndBytesConfig(load_in_4bit, nf4, double quant
+                          off/on, compute float32) and saved with save_pretrained (before any forward pass:
+                          bitsandbytes' CPU forward repacks the weights in place), plus golden.json: logits of that
+                          checkpoint reloaded in a fresh model, in float32
 
 Versions: Scripts/requirements.txt. Every random draw comes from a torch.Generator seeded per fixture and torch runs
 on one thread: bitsandbytes' double quantization subtracts torch's float32 mean of the absmax values, and torch splits
@@ -268,31 +269,74 @@ def make_linear8bitlt() -> None:
 # A transformers + bitsandbytes NF4 checkpoint
 # --------------------------------------------------------------------------------------------------------------
 
-def exact_float_forward(model) -> None:
-    """Makes bitsandbytes' CPU Linear4bit compute dequantize-then-float32-matmul.
+def make_llama64() -> None:
+    """A tiny Llama whose linear layers all have in_features that are multiples of 64, stored in bfloat16.
 
-    On a CPU with AVX512-BF16, Linear4bit's first forward repacks the weights and multiplies in bfloat16; with this
-    flag off, gemm_4bit dequantizes (code × absmax in float32) and calls F.linear in float32, which is what the
-    checkpoint means and what Origami computes.
+    Why not Tests/Fixtures/models/llama (hidden 32): bitsandbytes 0.50.2's CPU 4-bit dequantization kernel
+    (`cdequantize_blockwise_cpu_nf4_fp32`) uses the wrong absmax when in_features is not a multiple of the block size
+    (e.g. 32 or 96 with blocks of 64) — its own quantizer and its Python reference dequantization
+    (`_dequantize_4bit_compute`) agree with each other and with Origami, and transformers' CPU forward does not. Real
+    models' widths are multiples of 64, so this model shows what they do. bfloat16 halves the fixture, and makes
+    transformers' save keep the float tensors and record the weights' dtype as it does for most checkpoints.
+    """
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    out = OUT / "llama64"
+    if out.exists():
+        shutil.rmtree(out)
+    cfg = LlamaConfig(vocab_size=512, hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=4,
+                      num_key_value_heads=2, head_dim=16, max_position_embeddings=128, rms_norm_eps=1e-5,
+                      tie_word_embeddings=True, bos_token_id=1, eos_token_id=2)
+    torch.manual_seed(6464)
+    model = LlamaForCausalLM(cfg)
+    g = gen(6465)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.08 * torch.randn(p.shape, generator=g))
+    model.to(torch.bfloat16).save_pretrained(str(out))
+    for f in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
+        shutil.copy(LLAMA / f, out / f)
+
+
+def exact_float_forward(model) -> None:
+    """Makes the loaded bitsandbytes model compute in float32, as Origami does.
+
+    - On a CPU with AVX512-BF16, Linear4bit's first forward repacks the weights and multiplies in bfloat16; with
+      `support_avx512bf16_for_cpu` off, gemm_4bit dequantizes (code × absmax in float32) and calls F.linear.
+    - transformers keeps a pre-quantized checkpoint's float tensors in its stored dtype (bfloat16 here) whatever
+      `dtype` asks, and bitsandbytes dequantizes to the quant state's dtype: both are widened to float32 (exactly).
     """
     for m in model.modules():
         if isinstance(m, bnb.nn.Linear4bit):
             m.support_avx512bf16_for_cpu = False
+            m.weight.quant_state.dtype = torch.float32
+            m.compute_dtype = torch.float32
+    for p in model.parameters():
+        if p.dtype.is_floating_point:
+            p.data = p.data.float()
+    for b in model.buffers():
+        if b.dtype.is_floating_point:
+            b.data = b.data.float()
 
 
 def make_bnb_llama(double_quant: bool) -> None:
-    out = OUT / ("llama-bnb-nf4-dq" if double_quant else "llama-bnb-nf4")
+    src = OUT / "llama64"
+    out = OUT / ("llama64-bnb-nf4-dq" if double_quant else "llama64-bnb-nf4")
     if out.exists():
         shutil.rmtree(out)
     cfg = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=double_quant,
                              bnb_4bit_compute_dtype=torch.float32)
-    model = AutoModelForCausalLM.from_pretrained(str(LLAMA), quantization_config=cfg, device_map="cpu",
-                                                 dtype=torch.float32, attn_implementation="eager")
+    model = AutoModelForCausalLM.from_pretrained(str(src), quantization_config=cfg, device_map="cpu",
+                                                 dtype=torch.bfloat16, attn_implementation="eager")
     # Save first: a forward pass on CPU may repack the weights in place.
     model.save_pretrained(str(out))
     for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(LLAMA / f, out / f)
+        shutil.copy(src / f, out / f)
     del model
+    # Logits of the saved checkpoint in a fresh model, computed in float32 (the bfloat16 tensors widen exactly).
     fresh = AutoModelForCausalLM.from_pretrained(str(out), device_map="cpu", dtype=torch.float32,
                                                  attn_implementation="eager")
     exact_float_forward(fresh)
@@ -300,10 +344,10 @@ def make_bnb_llama(double_quant: bool) -> None:
     prompt = json.loads((LLAMA / "golden.json").read_text())["prompt_ids"]
     with torch.no_grad():
         logits = fresh(torch.tensor([prompt])).logits[0].float()
-    # Independent check: the same logits from the dequantized weights in a plain float32 model.
-    check_dequantized(out, prompt, logits)
+    # Independent check: the same logits from bitsandbytes' dequantized weights in a plain float32 model.
+    check_dequantized(src, out, prompt, logits)
     golden = {
-        "source": "Tests/Fixtures/models/llama",
+        "source": "Tests/Fixtures/quant/llama64",
         "quantization": {"quant_type": "nf4", "blocksize": 64, "double_quant": double_quant},
         "compute_dtype": "float32",
         "prompt_ids": prompt,
@@ -314,37 +358,68 @@ def make_bnb_llama(double_quant: bool) -> None:
     write_json(out / "golden.json", golden)
 
 
-def check_dequantized(out: Path, prompt: list[int], logits: torch.Tensor) -> None:
+def check_dequantized(src: Path, out: Path, prompt: list[int], logits: torch.Tensor) -> None:
     """Rebuilds the float model from bnb's dequantize_4bit of every saved weight and compares logits."""
     from transformers import LlamaForCausalLM
     from bitsandbytes.functional import QuantState
 
     f = safe_open(str(out / "model.safetensors"), "pt")
     keys = list(f.keys())
+    quantized = [k for k in keys if k.endswith(".weight") and (k + ".absmax") in keys]
     state = {}
     for k in keys:
-        if k.endswith(".weight") and (k + ".absmax") in keys:
+        if k in quantized:
             qs = {kk[len(k) + 1:]: f.get_tensor(kk) for kk in keys if kk.startswith(k + ".")}
             quant_state = QuantState.from_dict(qs, device=torch.device("cpu"))
+            quant_state.dtype = torch.float32
             state[k] = F.dequantize_4bit(f.get_tensor(k), quant_state).float()
-        elif not any(k.startswith(p + ".") for p in [kk for kk in keys if kk.endswith(".weight") and (kk + ".absmax") in keys]):
-            state[k] = f.get_tensor(k)
-    ref = LlamaForCausalLM.from_pretrained(str(LLAMA), dtype=torch.float32, attn_implementation="eager")
+        elif not any(k.startswith(q + ".") for q in quantized):
+            state[k] = f.get_tensor(k).float()
+    ref = LlamaForCausalLM.from_pretrained(str(src), dtype=torch.float32, attn_implementation="eager")
     missing, unexpected = ref.load_state_dict(state, strict=False)
-    assert not unexpected, unexpected
+    assert not unexpected and all("lm_head" in m for m in missing), (missing, unexpected)
     with torch.no_grad():
         ref_logits = ref(torch.tensor([prompt])).logits[0].float()
     err = (ref_logits - logits).abs().max().item()
     assert err < 1e-4, f"bnb checkpoint logits differ from its dequantized float model by {err}"
 
 
+# --------------------------------------------------------------------------------------------------------------
+# torch's float32 sum and mean (double quantization's offset)
+# --------------------------------------------------------------------------------------------------------------
+
+TORCH_SUM_SIZES = list(range(1, 41)) + [63, 64, 65, 127, 128, 129, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 4095, 4096,
+                                        4097, 16383, 16384, 16385, 32767, 32768, 32769, 65536, 100003]
+
+
+def hashed_values(n: int) -> np.ndarray:
+    """x_i = uint32(i · 2654435761 mod 2^32) / 2^32 − 0.5 in float32: reproducible without shipping the inputs."""
+    i = np.arange(n, dtype=np.uint64)
+    u = ((i * np.uint64(2654435761)) % np.uint64(1 << 32)).astype(np.uint32)
+    return u.astype(np.float32) / np.float32(4294967296.0) - np.float32(0.5)
+
+
+def make_torch_sums() -> None:
+    rows = []
+    for n in TORCH_SUM_SIZES:
+        t = torch.from_numpy(hashed_values(n))
+        s = torch.sum(t).item()
+        m = torch.mean(t).item()
+        rows.append({"n": n, "sum_bits": int(np.float32(s).view(np.uint32)), "mean_bits": int(np.float32(m).view(np.uint32))})
+    write_json(OUT / "torch_sums.json", {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                                         "values": "x_i = float32(uint32(i * 2654435761 mod 2^32)) / 2^32 - 0.5",
+                                         "cases": rows})
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    make_torch_sums()
     make_codebooks()
     weights = make_weights()
     make_blockwise(weights)
     make_int8(weights)
     make_linear8bitlt()
+    make_llama64()
     make_bnb_llama(False)
     make_bnb_llama(True)
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())

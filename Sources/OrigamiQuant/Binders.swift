@@ -71,7 +71,8 @@ public struct OrigamiQuantizedBinder: LinearBinder {
             case .nf4, .fp4:
                 let n = outFeatures * inFeatures
                 let blocks = Blockwise4Bit.blocks(n, blockSize: spec.blockSize)
-                let packed = try tensor(layer, "weight", shape: [Blockwise4Bit.packedBytes(n)], dtype: .u8)
+                let packedShape = inFeatures % 2 == 0 ? [outFeatures, inFeatures / 2] : [Blockwise4Bit.packedBytes(n)]
+                let packed = try tensor(layer, "weight", shape: packedShape, dtype: .u8)
                 let absmax: FourBitWeight.Absmax
                 if spec.doubleQuant {
                     let nb = (blocks + DoubleQuant.blockSize - 1) / DoubleQuant.blockSize

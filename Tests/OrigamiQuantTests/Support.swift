@@ -2,6 +2,7 @@ import Foundation
 import OrigamiFormats
 import OrigamiQuant
 import OrigamiTensor
+import Testing
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures")
@@ -47,4 +48,17 @@ func relativeError(_ a: ArraySlice<Float>, _ b: [Float]) -> Float {
 func temporaryDirectory(_ tag: String) -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("origami-quant-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     return url
+}
+
+/// The error `body` throws, if it is an `E` (anything else is recorded as an issue).
+func thrown<E: Error>(_: E.Type, _ body: () throws -> Void) -> E? {
+    do {
+        try body()
+        return nil
+    } catch let e as E {
+        return e
+    } catch {
+        Issue.record("unexpected error \(error)")
+        return nil
+    }
 }

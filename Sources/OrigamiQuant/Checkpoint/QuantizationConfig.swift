@@ -127,7 +127,7 @@ public struct BitsAndBytesConfig: Sendable, Equatable {
 /// |---|---|
 /// | int8, llm-int8 | `<l>.weight` I8 `[out, in]`; `<l>.weight.scale` F32 `[out]` (row absmax: w ≈ q · scale / 127) |
 /// | int8-zp | `<l>.weight` U8 `[out, in]`; `<l>.weight.scale` F32 `[out]`; `<l>.weight.zero` U8 `[out]` (w ≈ (q − zero) · scale) |
-/// | nf4, fp4 | `<l>.weight` U8 `[(out · in + 1) / 2]` (bitsandbytes' packing); `<l>.weight.absmax` F32 `[blocks]` |
+/// | nf4, fp4 | `<l>.weight` U8 `[out, in / 2]` (`[(out · in + 1) / 2]` when `in` is odd): bitsandbytes' packing of the flattened weight; `<l>.weight.absmax` F32 `[blocks]` |
 /// | nf4, fp4 + double quant | as above but `<l>.weight.absmax` U8 `[blocks]`; `<l>.weight.nested_absmax` F32 `[ceil(blocks / 256)]`; `<l>.weight.nested_offset` F32 `[1]` |
 ///
 /// Layers left in float (`skip_modules`, and embeddings) keep their float `<l>.weight`. The code books are not

@@ -96,6 +96,8 @@ public enum QuantizedCheckpointWriter {
             report.quantizedLayers += 1
             report.quantizedParameters += src.count
             report.quantizedBytes += pieces.reduce(0) { $0 + ($1.piece.isFormatOverhead ? 0 : $1.header.byteCount) }
+            // bitsandbytes keeps the double-quantization offset in its JSON; it is still 4 bytes of statistics.
+            if format == .bnb && spec.doubleQuant { report.quantizedBytes += 4 }
             plan += pieces
         }
         // Shards in source order, as save_pretrained assigns them.
@@ -256,7 +258,9 @@ final class LayerJob {
             let absmaxDType: DType = spec.doubleQuant ? .u8 : .f32
             switch format {
             case .origami:
-                var out = [p(h("", .u8, [packed]), .codes), p(h("absmax", absmaxDType, [blocks]), .absmax)]
+                // [out, in / 2] when rows start on a byte (in even), so the logical shape reads off the header.
+                let codesShape = cols % 2 == 0 ? [rows, cols / 2] : [packed]
+                var out = [p(h("", .u8, codesShape), .codes), p(h("absmax", absmaxDType, [blocks]), .absmax)]
                 if spec.doubleQuant { out += [p(h("nested_absmax", .f32, [nested]), .nestedAbsmax), p(h("nested_offset", .f32, [1]), .nestedOffset)] }
                 return out
             case .bnb:
