@@ -1,7 +1,7 @@
 public import OrigamiFormats
 public import OrigamiNN
 import OrigamiKernels
-public import OrigamiTensor
+import OrigamiTensor
 
 /// Chooses how a model's linear layers are bound: dense, from a quantized checkpoint (Origami's or transformers +
 /// bitsandbytes'), or quantized while loading.

@@ -1,7 +1,7 @@
 import Foundation
 public import OrigamiFormats
 import OrigamiModels
-public import OrigamiNN
+import OrigamiNN
 public import OrigamiQuant
 
 /// `origami quantize`: a float model directory in, a quantized one out.

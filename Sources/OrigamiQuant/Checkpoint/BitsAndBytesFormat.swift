@@ -1,4 +1,4 @@
-public import OrigamiFormats
+import OrigamiFormats
 public import OrigamiTensor
 
 /// The transformers + bitsandbytes serialization of a 4-bit linear layer (`save_pretrained` of a model loaded with

@@ -1,7 +1,7 @@
 import Foundation
 public import OrigamiFormats
 import OrigamiKernels
-public import OrigamiTensor
+import OrigamiTensor
 
 /// A linear layer of a model, as its architecture binds it: the scope name (`model.layers.0.self_attn.q_proj`),
 /// its `[out, in]` size and whether the checkpoint stores the weight `[in, out]` (GPT-2's Conv1D).

@@ -122,13 +122,27 @@ public struct FourBitWeight: LinearWeight {
         let p = packed.bytePointer
         var e = start
         let end = start + count
-        while e < end {
-            let b = e / blockSize
-            let s = scale(ofBlock: b)
-            let blockEnd = min(end, (b + 1) * blockSize)
-            while e < blockEnd {
-                out[e - start] = code[Int(Blockwise4Bit.code(p, e))] * s
-                e += 1
+        code.withUnsafeBufferPointer { table in
+            let c = table.baseAddress!
+            while e < end {
+                let b = e / blockSize
+                let s = scale(ofBlock: b)
+                let blockEnd = min(end, (b + 1) * blockSize)
+                // An odd start, then whole bytes (two codes each), then an odd end.
+                if e & 1 == 1, e < blockEnd {
+                    out[e - start] = c[Int(p[e >> 1] & 0x0F)] * s
+                    e += 1
+                }
+                while e + 1 < blockEnd {
+                    let byte = p[e >> 1]
+                    out[e - start] = c[Int(byte >> 4)] * s
+                    out[e - start + 1] = c[Int(byte & 0x0F)] * s
+                    e += 2
+                }
+                if e < blockEnd {
+                    out[e - start] = c[Int(p[e >> 1] >> 4)] * s
+                    e += 1
+                }
             }
         }
     }
