@@ -299,8 +299,12 @@ final class LayerJob {
             s = .fourBit(absmax: am, double: spec.doubleQuant ? DoubleQuant.quantize(am) : nil)
         }
         stats = s
+        // The statistics pass read the whole float weight: drop its pages, or the float model accumulates in RSS.
+        dropFloatPages()
         return s
     }
+
+    func dropFloatPages() { mapping?.advise(offset: entry.fileOffset, count: entry.byteCount, willNeed: false) }
 
     func produce(_ part: Part, emit: (UnsafeRawBufferPointer) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) {
         func floats(_ v: [Float]) throws(SafeTensorsError) {
@@ -320,7 +324,7 @@ final class LayerJob {
         switch (part, computeStats()) {
         case (.codes, let stats):
             try emitCodes(stats, emit: emit)
-            mapping?.advise(offset: entry.fileOffset, count: entry.byteCount, willNeed: false)
+            dropFloatPages()
         case (.scales, .int8(let scales)), (.scales, .zeroPoint(let scales, _)): try floats(scales)
         case (.zeros, .zeroPoint(_, let zeros)): try bytes(zeros)
         case (.absmax, .fourBit(let absmax, let dq)):

@@ -55,27 +55,66 @@ public enum Blockwise4Bit {
         let perTask = max(1, 65536 / blockSize)
         absmax.withUnsafeBufferPointer { am in
             pool.parallelFor((blocks + perTask - 1) / perTask) { task in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockSize + 1)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
                 defer { scratch.deallocate() }
                 for b in (task * perTask)..<min(blocks, (task + 1) * perTask) {
                     let start = b * blockSize, len = min(blockSize, n - start)
                     src.read(start, len, into: scratch)
-                    let divisor = max(am[b], tiny)
-                    if len == blockSize {
-                        let scale = 1 / divisor
-                        for i in 0..<len { scratch[i] = min(max(scratch[i] * scale, -1), 1) }
-                    } else {
-                        for i in 0..<len { scratch[i] = min(max(scratch[i] / divisor, -1), 1) }
-                    }
-                    var i = 0
-                    while i < len {
-                        let hi = buckets.code(scratch[i])
-                        let lo = i + 1 < len ? buckets.code(scratch[i + 1]) : zeroCode
-                        packed[(start + i) >> 1] = hi << 4 | lo
-                        i += 2
-                    }
+                    encodeBlock(scratch, count: len, full: len == blockSize, absmax: am[b], buckets: buckets, zeroCode: zeroCode,
+                                into: packed + (start >> 1))
                 }
             }
+        }
+    }
+
+    /// Absmax and codes in one pass over the weight (what quantize-at-load uses): each block is read once.
+    /// - Returns: the absmax values, as `absmax(_:)` computes them.
+    public static func quantize(_ src: FloatMatrixSource, type: FourBitType, blockSize: Int, into packed: UnsafeMutablePointer<UInt8>,
+                                pool: ThreadPool = .shared) -> [Float]
+    {
+        let n = src.count
+        let blocks = blocks(n, blockSize: blockSize)
+        var absmax = [Float](repeating: 0, count: blocks)
+        let buckets = CodeBooks.buckets(type)
+        let zeroCode = buckets.code(0)
+        let perTask = max(1, 65536 / blockSize)
+        absmax.withUnsafeMutableBufferPointer { amBuf in
+            let am = amBuf.baseAddress!
+            pool.parallelFor((blocks + perTask - 1) / perTask) { task in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
+                defer { scratch.deallocate() }
+                for b in (task * perTask)..<min(blocks, (task + 1) * perTask) {
+                    let start = b * blockSize, len = min(blockSize, n - start)
+                    src.read(start, len, into: scratch)
+                    var m: Float = 0
+                    for i in 0..<len { m = max(m, abs(scratch[i])) }
+                    am[b] = len < blockSize ? max(m, tiny) : m
+                    encodeBlock(scratch, count: len, full: len == blockSize, absmax: am[b], buckets: buckets, zeroCode: zeroCode,
+                                into: packed + (start >> 1))
+                }
+            }
+        }
+        return absmax
+    }
+
+    /// One block's codes from its float values (overwritten with the scaled values) and absmax.
+    @inline(__always)
+    static func encodeBlock(_ x: UnsafeMutablePointer<Float>, count len: Int, full: Bool, absmax: Float, buckets: CodeBooks.Buckets,
+                            zeroCode: UInt8, into out: UnsafeMutablePointer<UInt8>)
+    {
+        let divisor = max(absmax, tiny)
+        if full {
+            let scale = 1 / divisor
+            for i in 0..<len { x[i] = min(max(x[i] * scale, -1), 1) }
+        } else {
+            for i in 0..<len { x[i] = min(max(x[i] / divisor, -1), 1) }
+        }
+        var i = 0
+        while i < len {
+            let hi = buckets.code(x[i])
+            let lo = i + 1 < len ? buckets.code(x[i + 1]) : zeroCode
+            out[i >> 1] = hi << 4 | lo
+            i += 2
         }
     }
 

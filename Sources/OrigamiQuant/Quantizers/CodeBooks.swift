@@ -130,17 +130,18 @@ public enum CodeBooks {
         }
 
         /// The code of `x`: the number of midpoints strictly below it (torch.bucketize, right=False), mapped back.
+        /// A branch-free binary search over the 15 sorted midpoints: the comparisons compile to conditional moves,
+        /// as a mispredicted branch per step would cost more than the whole search.
         @inline(__always)
         func code(_ x: Float) -> UInt8 {
-            // Branch-light binary search over 15 sorted midpoints: 4 steps.
-            var lo = 0
-            var n = 16
-            while n > 1 {
-                let half = n / 2
-                if midpoints[lo + half - 1] < x { lo += half }
-                n -= half
+            midpoints.withUnsafeBufferPointer { m in
+                var lo = 0
+                lo += m[lo + 7] < x ? 8 : 0
+                lo += m[lo + 3] < x ? 4 : 0
+                lo += m[lo + 1] < x ? 2 : 0
+                lo += m[lo] < x ? 1 : 0
+                return order.withUnsafeBufferPointer { $0[lo] }
             }
-            return order[lo]
         }
     }
 

@@ -73,9 +73,8 @@ public struct FourBitWeight: LinearWeight {
     /// Quantizes a float weight exactly as bitsandbytes' `quantize_4bit` (± `compress_statistics`).
     public init(quantizing src: FloatMatrixSource, type: FourBitType, blockSize: Int, doubleQuant: Bool) throws(QuantError) {
         try QuantSpec.validate(blockSize: blockSize)
-        let am = Blockwise4Bit.absmax(src, blockSize: blockSize)
         let (packed, data) = try QuantStorage.make(.u8, shape: [Blockwise4Bit.packedBytes(src.count)])
-        Blockwise4Bit.encode(src, type: type, blockSize: blockSize, absmax: am, into: data.assumingMemoryBound(to: UInt8.self))
+        let am = Blockwise4Bit.quantize(src, type: type, blockSize: blockSize, into: data.assumingMemoryBound(to: UInt8.self))
         let absmax: Absmax
         if doubleQuant {
             let dq = DoubleQuant.quantize(am)
