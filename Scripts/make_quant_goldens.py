@@ -22,6 +22,7 @@ It overwrites, deterministically, Tests/Fixtures/quant/:
                           off/on, compute float32) and saved with save_pretrained (before any forward pass:
                           bitsandbytes' CPU forward repacks the weights in place), plus golden.json: logits of that
                           checkpoint reloaded in a fresh model, in float32
+  llama64-bnb-int8/       the same with BitsAndBytesConfig(load_in_8bit=True): LLM.int8(), threshold 6.0
 
 Versions: Scripts/requirements.txt. Every random draw comes from a torch.Generator seeded per fixture and torch runs
 on one thread: bitsandbytes' double quantization subtracts torch's float32 mean of the absmax values, and torch splits
@@ -112,8 +113,7 @@ def make_weights() -> dict[str, torch.Tensor]:
 
     A [33, 67]: 2211 elements, odd (the last packed byte holds one code and a zero pad); rows 30..31 are zero, so
        some blocks have absmax 0.
-    B [96, 176]: 16896 elements: 264 blocks of 64 and 528 of 32, so double quantization has several 256-blocks
-       and a partial last one.
+    B [64, 130]: 8320 elements: 260 blocks of 32, so double quantization has two 256-blocks, the last partial.
     C [5, 7]: 35 elements, one partial block.
     D [48, 64] stored as float16 (the quantizers widen it to float32 exactly).
     """
@@ -122,7 +122,7 @@ def make_weights() -> dict[str, torch.Tensor]:
     a[3, 5] = 0.9
     a[17, 40] = -1.3
     a[30:32, :] = 0.0
-    b = torch.randn(96, 176, generator=g) * 0.02
+    b = torch.randn(64, 130, generator=g) * 0.02
     b[:, 7] *= 12.0
     b[50, 100] = 0.75
     c = torch.randn(5, 7, generator=g) * 0.1
@@ -138,8 +138,8 @@ def make_weights() -> dict[str, torch.Tensor]:
 
 CASES_4BIT = (
     [("A", qt, bs, dq) for qt in ("nf4", "fp4") for bs in (32, 64, 128, 256, 512, 1024, 2048, 4096) for dq in (False, True)]
-    + [("B", "nf4", bs, dq) for bs in (32, 64, 128, 4096) for dq in (False, True)]
-    + [("B", "fp4", bs, dq) for bs in (64, 256) for dq in (False, True)]
+    + [("B", "nf4", bs, dq) for bs in (32, 64, 4096) for dq in (False, True)]
+    + [("B", "fp4", 32, dq) for dq in (False, True)]
     + [("C", qt, bs, dq) for qt in ("nf4", "fp4") for bs in (32, 64) for dq in (False, True)]
     + [("D", "nf4", 64, True), ("D", "fp4", 128, False)]
 )
@@ -358,6 +358,42 @@ def make_bnb_llama(double_quant: bool) -> None:
     write_json(out / "golden.json", golden)
 
 
+def make_bnb_llama_int8() -> None:
+    """llama64 loaded with BitsAndBytesConfig(load_in_8bit=True) (LLM.int8(), threshold 6.0) and saved: `weight` I8,
+    `SCB` F32 and `weight_format` per layer. golden.json: its logits reloaded and computed in float32 (Linear8bitLt in
+    eval mode: int8 products with the outlier columns of the whole prompt in float)."""
+    src = OUT / "llama64"
+    out = OUT / "llama64-bnb-int8"
+    if out.exists():
+        shutil.rmtree(out)
+    cfg = BitsAndBytesConfig(load_in_8bit=True)
+    model = AutoModelForCausalLM.from_pretrained(str(src), quantization_config=cfg, device_map="cpu", dtype=torch.bfloat16,
+                                                 attn_implementation="eager")
+    model.save_pretrained(str(out))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(src / f, out / f)
+    del model
+    fresh = AutoModelForCausalLM.from_pretrained(str(out), device_map="cpu", dtype=torch.float32, attn_implementation="eager")
+    for p in fresh.parameters():
+        if p.dtype.is_floating_point:
+            p.data = p.data.float()
+    for b in fresh.buffers():
+        if b.dtype.is_floating_point:
+            b.data = b.data.float()
+    fresh.eval()
+    prompt = json.loads((LLAMA / "golden.json").read_text())["prompt_ids"]
+    with torch.no_grad():
+        logits = fresh(torch.tensor([prompt])).logits[0].float()
+    write_json(out / "golden.json", {
+        "source": "Tests/Fixtures/quant/llama64",
+        "quantization": {"load_in_8bit": True, "llm_int8_threshold": 6.0},
+        "compute_dtype": "float32",
+        "prompt_ids": prompt,
+        "positions": [0, 1, 2, len(prompt) - 1],
+        "logits": [[rounded(v) for v in logits[p].tolist()] for p in (0, 1, 2, len(prompt) - 1)],
+    })
+
+
 def check_dequantized(src: Path, out: Path, prompt: list[int], logits: torch.Tensor) -> None:
     """Rebuilds the float model from bnb's dequantize_4bit of every saved weight and compares logits."""
     from transformers import LlamaForCausalLM
@@ -422,6 +458,7 @@ def main() -> None:
     make_llama64()
     make_bnb_llama(False)
     make_bnb_llama(True)
+    make_bnb_llama_int8()
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"wrote {OUT} ({total / 1024:.0f} KiB)")
 

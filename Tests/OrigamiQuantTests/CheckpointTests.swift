@@ -73,6 +73,21 @@ func logitsError(_ a: any CausalLM, _ b: any CausalLM, prompt: [Int]) -> Float {
         #expect(err < 1e-5, "\(name): logits differ by \(err) of the range")
     }
 
+    @Test func transformersInt8CheckpointMatchesItsLogits() throws {
+        let loaded = try LoadedModel(directory: quantFixtures.appendingPathComponent("llama64-bnb-int8").path)
+        #expect(loaded.quantization == "bitsandbytes int8 (LLM.int8(), threshold 6.0)")
+        #expect(WeightSummary.of(loaded.model)!.formats == ["llm-int8": 7, "BF16": 1])
+        // LLM.int8(): the int32 products are exact; the float sums over outlier columns and the float layers differ
+        // in order only.
+        let golden = try GoldenLogits(quantFixture: "llama64-bnb-int8")
+        let err = golden.error(of: loaded.model)
+        #expect(err < 1e-5, "logits differ by \(err) of the range")
+        // Origami's llm-int8 quantizer makes the same codes, hence the same logits.
+        let (dir, _) = try quantized("llama64", try QuantSpec(method: .llmInt8))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(golden.error(of: try LoadedModel(directory: dir).model) < 1e-5)
+    }
+
     @Test(arguments: [false, true])
     func bnbFormatOutputIsByteIdenticalToSavePretrained(_ doubleQuant: Bool) throws {
         let (dir, report) = try quantized("llama64", try QuantSpec(method: .nf4, doubleQuant: doubleQuant), format: .bnb)

@@ -11,7 +11,10 @@ public enum RowwiseInt8 {
 
     /// bitsandbytes' `int8_vectorwise_quant` of a weight, as `Linear8bitLt` stores it: the weight is first rounded to
     /// float16 (`Int8Params._quantize`), then per row `scale = max |w|` (its `SCB`) and
-    /// `q = round(w · (127 / scale))` (float32 product, round half to even). A row of zeros gets codes 0.
+    /// `q = round(w · (127 / scale))` (float32, round half to even). A row of zeros gets codes 0.
+    ///
+    /// torch evaluates `127.0 / t` as `t.reciprocal() * 127` (`Tensor.__rtruediv__`): two roundings, which decide
+    /// the code of a value that lands near a half — `multiplier(absmax:)` does the same.
     ///
     /// - Parameters:
     ///   - codes: `[rows, cols]` output.
@@ -63,10 +66,14 @@ public enum RowwiseInt8 {
             q.update(repeating: 0, count: count)
             return m
         }
-        let scale = 127 / m
+        let scale = multiplier(absmax: m)
         for i in 0..<count { q[i] = Int8(clamping: Int((row[i] * scale).rounded(.toNearestOrEven))) }
         return m
     }
+
+    /// `127 / absmax` as torch computes it: the float32 reciprocal, times 127.
+    @inline(__always)
+    static func multiplier(absmax m: Float) -> Float { (1 / m) * 127 }
 
     /// Origami's asymmetric (zero-point) int8 of one weight, per output row (no bitsandbytes twin):
     ///
@@ -170,7 +177,7 @@ public enum RowwiseInt8 {
             }
             absmax[t] = m
             guard m > 0 else { continue }
-            let scale = 127 / m
+            let scale = multiplier(absmax: m)
             for c in 0..<cols where !outlier[c] {
                 let h = Float(Float16(row[c]))
                 // An outlier element in a column not flagged cannot happen: flagged columns are skipped.
