@@ -209,6 +209,21 @@ func logitsError(_ a: any CausalLM, _ b: any CausalLM, prompt: [Int]) -> Float {
         #expect(err < 1e-5, "logits differ from transformers + bitsandbytes by \(err) of the range")
     }
 
+    @Test func shardedOutputLoadsLikeOneFile() throws {
+        let spec = try QuantSpec(method: .nf4, doubleQuant: true)
+        let single = try quantized("llama", spec)
+        let sharded = temporaryDirectory("sharded").path
+        defer {
+            try? FileManager.default.removeItem(atPath: single.dir)
+            try? FileManager.default.removeItem(atPath: sharded)
+        }
+        let report = try ModelQuantizer.quantize(modelDirectory: modelDirectory("llama"), spec: spec, format: .origami, output: sharded,
+                                                 maxShardBytes: 40_000)
+        #expect(report.files.count > 3 && report.files.last == "model.safetensors.index.json")
+        let a = try LoadedModel(directory: single.dir), b = try LoadedModel(directory: sharded)
+        #expect(bits(forward(a.model, [1, 5, 9])) == bits(forward(b.model, [1, 5, 9])))
+    }
+
     @Test func skipPatternsKeepLayersInFloat() throws {
         let spec = try QuantSpec(method: .int8, skip: ["*.down_proj"])
         let (dir, report) = try quantized("llama", spec)
