@@ -1,3 +1,5 @@
+public import OrigamiNN
+
 /// The quantization methods, named as the CLI names them.
 public enum QuantMethod: String, CaseIterable, Sendable, Codable {
     /// int8 codes with one absmax scale per output row (bitsandbytes' vector-wise quantization); activations are
@@ -26,6 +28,12 @@ public enum QuantMethod: String, CaseIterable, Sendable, Codable {
         default: nil
         }
     }
+}
+
+/// A quantized weight type: a `LinearWeight` whose storage is counted with its scales and zero points.
+public protocol QuantizedLinearWeight: LinearWeight {
+    /// `storageBytes · 8 / (in · out)`: codes, scales, zero points and nested statistics per weight.
+    var bitsPerWeight: Double { get }
 }
 
 /// What to quantize and how: the method and its parameters, and the layers to leave in float.

@@ -4,7 +4,7 @@ public import OrigamiTensor
 /// NF4 or FP4 codes with blockwise absmax, in bitsandbytes' layout: the `[out, in]` weight flattened row-major, cut
 /// into blocks of `blockSize`, two codes a byte (first element in the high nibble).
 /// `w[e] = code[q[e]] · absmax[e / blockSize]`, float32.
-public struct FourBitWeight: LinearWeight {
+public struct FourBitWeight: QuantizedLinearWeight {
     /// The absmax values: float32, or (double quantization) 8-bit codes of `absmax − offset` with their own
     /// blockwise scales.
     public enum Absmax: Sendable {

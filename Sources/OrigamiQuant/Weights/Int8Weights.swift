@@ -5,7 +5,7 @@ public import OrigamiTensor
 ///
 /// With `threshold` set this is LLM.int8(): in each call, input columns holding an activation with |x| ≥ threshold
 /// are multiplied in float against the dequantized weight columns, the rest as int8 × int8 → int32.
-public struct Int8Weight: LinearWeight {
+public struct Int8Weight: QuantizedLinearWeight {
     public let outFeatures: Int
     public let inFeatures: Int
     /// `[out, in]` I8.
@@ -62,7 +62,7 @@ public struct Int8Weight: LinearWeight {
 
 /// uint8 codes with a scale and a zero point per output row: `w[r, k] ≈ (codes[r, k] − zeros[r]) · scales[r]`
 /// (`RowwiseInt8.quantizeWeightZeroPoint` states the formula).
-public struct Int8ZeroPointWeight: LinearWeight {
+public struct Int8ZeroPointWeight: QuantizedLinearWeight {
     public let outFeatures: Int
     public let inFeatures: Int
     /// `[out, in]` U8.

@@ -8,7 +8,7 @@ public enum QuantStorage {
         let bytes = shape.reduce(1, *) * dtype.byteSize
         let buffer: AlignedBuffer
         do { buffer = try AlignedBuffer(byteCount: max(1, bytes)) } catch {
-            throw .io(path: "memory", reason: error.description)
+            throw .unsupported("cannot allocate \(bytes) bytes for a quantized tensor: \(error)")
         }
         return (TensorView(dtype: dtype, shape: shape, raw: UnsafeRawPointer(buffer.raw), owner: buffer), buffer.raw)
     }
