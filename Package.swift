@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "origami",
             dependencies: [
-                "OrigamiRuntime", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
+                "OrigamiRuntime", "OrigamiQuant", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(name: "OrigamiTensorTests", dependencies: ["OrigamiTensor"], swiftSettings: strict),
         .testTarget(name: "OrigamiKernelsTests", dependencies: ["OrigamiKernels"], swiftSettings: fast),
         .testTarget(
-            name: "OrigamiQuantTests", dependencies: ["OrigamiQuant", "OrigamiNN", "OrigamiKernels", "OrigamiFormats", "OrigamiTensor"],
+            name: "OrigamiQuantTests",
+            dependencies: ["OrigamiQuant", "OrigamiRuntime", "OrigamiModels", "OrigamiNN", "OrigamiKernels", "OrigamiFormats", "OrigamiTensor"],
             swiftSettings: fast),
         .testTarget(name: "OrigamiFormatsTests", dependencies: ["OrigamiFormats"], swiftSettings: strict),
         .testTarget(

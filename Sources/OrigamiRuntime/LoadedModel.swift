@@ -1,6 +1,7 @@
 public import OrigamiFormats
 public import OrigamiModels
 public import OrigamiNN
+public import OrigamiQuant
 public import OrigamiTokenizers
 import Foundation
 
@@ -10,6 +11,7 @@ public enum LoadError: Error, CustomStringConvertible {
     case config(ConfigError)
     case checkpoint(SafeTensorsError)
     case weights(NNError)
+    case quantization(QuantError)
     case tokenizer(path: String, reason: String)
 
     public var description: String {
@@ -18,6 +20,7 @@ public enum LoadError: Error, CustomStringConvertible {
         case .config(let e): e.description
         case .checkpoint(let e): e.description
         case .weights(let e): e.description
+        case .quantization(let e): e.description
         case .tokenizer(let p, let r): "\(p): \(r)"
         }
     }
@@ -33,8 +36,14 @@ public final class LoadedModel: Sendable {
     public let generationConfig: GenerationConfig?
     /// Seconds spent opening and binding (the weights themselves are paged in on first use).
     public let loadSeconds: Double
+    /// How the linear weights are stored or were quantized (nil: the checkpoint's float weights, used in place).
+    public let quantization: String?
 
-    public init(directory: String) throws(LoadError) {
+    /// - Parameters:
+    ///   - quantize: quantize a float checkpoint's linear layers while binding them (`--quantize`); a checkpoint
+    ///     that is already quantized (config.json `quantization_config`) binds its stored weights, and asking to
+    ///     quantize it again is an error.
+    public init(directory: String, quantize: QuantSpec? = nil) throws(LoadError) {
         let start = Date()
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -46,7 +55,13 @@ public final class LoadedModel: Sendable {
             throw .config(e)
         } catch { throw .config(.unreadable(file: directory, reason: "\(error)")) }
         do { checkpoint = try SafeTensorsCheckpoint(path: directory) } catch { throw .checkpoint(error) }
-        do { model = try ModelRegistry.load(config: config, weights: WeightScope(checkpoint: checkpoint)) } catch {
+        let choice: QuantBinding.Choice
+        do {
+            choice = try QuantBinding.choose(quantization: config.quantizationConfig, configFile: dir.appendingPathComponent("config.json").path,
+                                             checkpoint: checkpoint, quantizeAtLoad: quantize)
+        } catch { throw .quantization(error) }
+        quantization = choice.summary
+        do { model = try ModelRegistry.load(config: config, weights: WeightScope(checkpoint: checkpoint, binder: choice.binder)) } catch {
             throw .weights(error)
         }
         do { tokenizer = try Tokenizer(directory: dir) } catch {

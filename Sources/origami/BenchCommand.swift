@@ -32,6 +32,7 @@ struct Bench: ParsableCommand {
         }
         if isTTY { note("") }
         let c = loaded.config
+        let weights = WeightSummary.of(loaded.model)
         if json {
             print(try jsonString([
                 "model": modelOptions.modelDirectory, "architecture": c.family.rawValue, "threads": r.threads,
@@ -42,11 +43,18 @@ struct Bench: ParsableCommand {
                 "kv_cache_bytes": r.kvCacheBytes, "weight_bytes_per_token": r.weightBytesPerToken,
                 "bandwidth_bytes_per_s": r.bandwidthBytesPerSecond, "roofline_tokens_per_s": r.rooflineTokensPerSecond,
                 "roofline_fraction": r.rooflineFraction, "cpu": SystemInfo.cpuName(),
-            ]))
+                "quantization": loaded.quantization ?? "none", "linear_weight_formats": weights?.formats ?? [:],
+                "linear_bits_per_weight": weights?.bitsPerWeight ?? 0, "linear_parameters": weights?.parameters ?? 0,
+                "linear_bytes": weights?.bytes ?? 0,
+            ] as [String: Any]))
             return
         }
         print("model       \(modelOptions.modelDirectory) (\(c.family.rawValue), \(c.numLayers) layers, hidden \(c.hiddenSize))")
         print("cpu         \(SystemInfo.cpuName()), \(r.threads) threads, prefill \(r.prefillPrecision)")
+        if let w = weights {
+            print(String(format: "weights     %@: %.3f bits per weight (linear layers, scales and zeros included)%@", w.formatList,
+                         w.bitsPerWeight, loaded.quantization.map { "; \($0)" } ?? ""))
+        }
         print(String(format: "pp%-8d  %8.2f ± %.2f tok/s", r.promptTokens, r.promptTokensPerSecond.mean, r.promptTokensPerSecond.std))
         print(String(format: "tg%-8d  %8.2f ± %.2f tok/s", r.generatedTokens, r.generationTokensPerSecond.mean, r.generationTokensPerSecond.std))
         print(String(format: "load        %.3f s", r.loadSeconds))

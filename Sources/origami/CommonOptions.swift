@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrigamiNN
+import OrigamiQuant
 import OrigamiRuntime
 
 /// Options every model-running command shares.
@@ -14,9 +15,31 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Prompt-processing precision: f32 (exact) or bf16 (faster, BF16 dot products).")
     var prefillPrecision: String = "f32"
 
+    @Option(help: ArgumentHelp("Quantize the linear layers while loading a float checkpoint, layer by layer.",
+                               valueName: "int8|int8-zp|llm-int8|nf4|fp4"))
+    var quantize: String?
+
+    @Option(help: "Block size for --quantize nf4/fp4 (a power of two, 32…4096).")
+    var quantizeBlockSize = QuantSpec.defaultBlockSize
+
+    @Flag(help: "Double-quantize the absmax values with --quantize nf4/fp4.")
+    var quantizeDoubleQuant = false
+
     func validate() throws {
         guard ComputeContext.PrefillPrecision(rawValue: prefillPrecision) != nil else {
             throw ValidationError("--prefill-precision must be f32 or bf16, not '\(prefillPrecision)'")
+        }
+        _ = try quantSpec()
+    }
+
+    /// The `--quantize` request, validated (nil without one).
+    func quantSpec() throws -> QuantSpec? {
+        guard let quantize else { return nil }
+        do {
+            let method = try QuantMethod(parsing: quantize)
+            return try QuantSpec(method: method, blockSize: quantizeBlockSize, doubleQuant: quantizeDoubleQuant)
+        } catch {
+            throw ValidationError("--quantize: \(error)")
         }
     }
 
@@ -37,7 +60,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> LoadedModel {
-        try LoadedModel(directory: modelDirectory)
+        try LoadedModel(directory: modelDirectory, quantize: try quantSpec())
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrigamiFormats
+import OrigamiQuant
 import OrigamiRuntime
 import OrigamiTensor
 
@@ -34,7 +35,9 @@ struct Inspect: ParsableCommand {
             byDType[e.dtype, default: (0, 0)].params += e.elementCount
             byDType[e.dtype, default: (0, 0)].bytes += e.byteCount
         }
-        let params = checkpoint.entries.reduce(0) { $0 + $1.elementCount }
+        let quantized = try QuantizedCheckpointSummary.read(checkpoint, quantization: config?.quantizationConfig, configFile: configPath)
+        // A quantized layer's logical weights, not its packed elements, count as parameters.
+        let params = quantized?.totalParameters(checkpoint) ?? checkpoint.entries.reduce(0) { $0 + $1.elementCount }
         var sums: [String: Double] = [:]
         if checksum {
             for e in checkpoint.entries {
@@ -55,6 +58,14 @@ struct Inspect: ParsableCommand {
             if let m = checkpoint.metadata { out["metadata"] = m }
             out["peak_rss_bytes"] = SystemInfo.peakResidentBytes()
             if let c = config { out["config"] = configSummary(c) }
+            if let q = quantized {
+                out["quantization"] = [
+                    "summary": q.quantization.summary, "layers": q.layers.count, "parameters": q.quantizedParameters,
+                    "bytes": q.quantizedBytes, "bits_per_weight": q.bitsPerWeight,
+                    "file_bits_per_parameter": Double(checkpoint.fileBytes * 8) / Double(max(1, params)),
+                    "formats": Dictionary(grouping: q.layers, by: \.format).mapValues { $0.count },
+                ] as [String: Any]
+            }
             if !noTensors {
                 out["tensors"] = checkpoint.entries.map {
                     var t: [String: Any] = ["name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.shape, "bytes": $0.byteCount,
@@ -77,6 +88,12 @@ struct Inspect: ParsableCommand {
         }
         print("Parameters:   \(grouped(params)) (\(String(format: "%.3f", Double(params) / 1e9)) B)")
         print("On disk:      \(grouped(checkpoint.fileBytes)) bytes (\(formatBytes(checkpoint.fileBytes))) in \(checkpoint.files.count) file(s)")
+        if let q = quantized {
+            let formats = Dictionary(grouping: q.layers, by: \.format).map { "\($0.key) ×\($0.value.count)" }.sorted().joined(separator: ", ")
+            print("Quantization: \(q.quantization.summary): \(q.layers.count) layers (\(formats)), \(grouped(q.quantizedParameters)) weights in "
+                  + "\(formatBytes(q.quantizedBytes)) = " + String(format: "%.3f bits per weight (scales and zeros included)", q.bitsPerWeight))
+            print(String(format: "              whole file: %.3f bits per parameter", Double(checkpoint.fileBytes * 8) / Double(max(1, params))))
+        }
         if let m = checkpoint.metadata, !m.isEmpty {
             print("Metadata:     " + m.keys.sorted().map { "\($0)=\(m[$0]!)" }.joined(separator: ", "))
         }

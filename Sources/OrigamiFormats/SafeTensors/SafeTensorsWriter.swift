@@ -47,6 +47,21 @@ public struct TensorToWrite: Sendable {
     }
 }
 
+/// A tensor's name, dtype and shape: a header entry whose data comes later.
+public struct TensorHeader: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+
+    public init(name: String, dtype: DType, shape: [Int]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+    }
+
+    public var byteCount: Int { shape.reduce(1, *) * dtype.byteSize }
+}
+
 /// Writes safetensors files byte-compatible with the Python `safetensors` package, atomically.
 ///
 /// The reference writer orders tensors by dtype (widest-aligned first: I64, F32, I32, BF16, F16, I16, I8, U8, BOOL),
@@ -83,6 +98,21 @@ public enum SafeTensorsWriter {
                     reason: "shape \(t.shape) × \(t.dtype.rawValue) needs \(expected) bytes, got \(t.byteCount)")
             }
         }
+        return try header(for: tensors.map { TensorHeader(name: $0.name, dtype: $0.dtype, shape: $0.shape) }, metadata: metadata)
+    }
+
+    /// The header for tensors whose data is produced later (`write(headers:metadata:to:produce:)`).
+    public static func header(for tensors: [TensorHeader], metadata: [String: String]?) throws(SafeTensorsError)
+        -> (bytes: [UInt8], order: [Int])
+    {
+        var seen = Set<String>()
+        for t in tensors {
+            guard t.name != "__metadata__" else { throw .invalidTensorForWrite(tensor: t.name, reason: "reserved name") }
+            guard seen.insert(t.name).inserted else { throw .invalidTensorForWrite(tensor: t.name, reason: "named twice") }
+            guard t.shape.allSatisfy({ $0 >= 0 }) else {
+                throw .invalidTensorForWrite(tensor: t.name, reason: "negative dimension in shape \(t.shape)")
+            }
+        }
         let order = tensors.indices.sorted {
             let (a, b) = (tensors[$0], tensors[$1])
             return rank(a.dtype) != rank(b.dtype) ? rank(a.dtype) > rank(b.dtype) : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
@@ -112,6 +142,33 @@ public enum SafeTensorsWriter {
         var length = UInt64(body.count).littleEndian
         let prefix = withUnsafeBytes(of: &length) { Array($0) }
         return (prefix + body, order)
+    }
+
+    /// Writes one file atomically whose tensor data is produced on demand, one tensor at a time in file order, so
+    /// that a writer (e.g. a quantizer) never holds all of it. `produce(i, emit)` must pass exactly
+    /// `tensors[i].byteCount` bytes to `emit`, in one or more calls.
+    public static func write(headers tensors: [TensorHeader], metadata: [String: String]? = nil, to path: String,
+                             produce: (Int, (UnsafeRawBufferPointer) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) -> Void)
+        throws(SafeTensorsError)
+    {
+        let (header, order) = try header(for: tensors, metadata: metadata)
+        try AtomicFile.write(to: path) { handle throws(SafeTensorsError) in
+            try handle.write(header)
+            for i in order {
+                var written = 0
+                try produce(i) { bytes throws(SafeTensorsError) in
+                    written += bytes.count
+                    guard written <= tensors[i].byteCount else {
+                        throw .invalidTensorForWrite(tensor: tensors[i].name, reason: "produced more than its \(tensors[i].byteCount) bytes")
+                    }
+                    try handle.write(bytes)
+                }
+                guard written == tensors[i].byteCount else {
+                    throw .invalidTensorForWrite(tensor: tensors[i].name,
+                                                 reason: "produced \(written) of its \(tensors[i].byteCount) bytes")
+                }
+            }
+        }
     }
 
     /// Writes one file atomically: to a temporary file beside `path`, then renamed over it.

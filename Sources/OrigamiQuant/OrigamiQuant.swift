@@ -1,1 +1,0 @@
-// Quantized weight types live here (see docs/ARCHITECTURE.md).
