@@ -9,8 +9,11 @@
 #include "internal.h"
 #include <string.h>
 
-/// Bytes ahead that decode prefetches (each line is consumed in ~10 cycles, so this is ~60 lines of lead).
-#define Q4_PF_BYTES 4096
+/// Decode prefetches every line twice: far ahead into L2 and again, closer, into L1. The hardware prefetchers of
+/// this machine class follow a stream consumed this slowly (~15 cycles a line) poorly: without software prefetch
+/// decode reaches ~42% of the read bandwidth, with one distance ≤ 80%, with both ~90% (measured 1 KiB-128 KiB).
+#define Q4_PF_FAR 65536
+#define Q4_PF_NEAR 4096
 
 size_t ok_q4_tile_bytes(size_t cols, size_t group) { return cols / group * (64 + group * 8); }
 
@@ -73,14 +76,26 @@ OK_INLINE void q4_f32_impl(int T, int C, const uint8_t *w, size_t cols, size_t g
         for (int t = 0; t < T; t++)
             for (int c = 0; c < C; c++) part[t][c] = _mm512_setzero_ps();
         const float *xg = x + g * group;
-        _mm_prefetch((const char *)p + Q4_PF_BYTES, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + Q4_PF_FAR, _MM_HINT_T2);
+        _mm_prefetch((const char *)p + Q4_PF_NEAR, _MM_HINT_T0);
         for (size_t l = 0; l < lines; l++) {
-            _mm_prefetch((const char *)p + 64 + 64 * l + Q4_PF_BYTES, _MM_HINT_T0);
-            const __m512i line = _mm512_load_si512(p + 64 + 64 * l);
+            const uint8_t *lp = p + 64 + 64 * l;
+            _mm_prefetch((const char *)lp + Q4_PF_FAR, _MM_HINT_T2);
+            _mm_prefetch((const char *)lp + Q4_PF_NEAR, _MM_HINT_T0);
+            // Loads at byte offsets 1-3 put the codes at bits 8, 16 and 24 of each dword into bits 0-3 (vpermps
+            // ignores the rest), so 4 shifts instead of 7 index all 8 columns: loads are cheaper than shifts here.
+            __m512i v[4];
+            v[0] = _mm512_load_si512(lp);
+            v[1] = _mm512_loadu_si512(lp + 1);
+            v[2] = _mm512_loadu_si512(lp + 2);
+            v[3] = _mm512_loadu_si512(lp + 3);
             const float *xl = xg + 8 * l;
             for (int q = 0; q < 4; q++) {
-                const __m512 we = _mm512_permutexvar_ps(even_index(line, q), cb);
-                const __m512 wo = _mm512_permutexvar_ps(odd_index(line, q), cb);
+                // Column 8l + 2q: low half, nibble q; column 8l + 2q + 1: high half, nibble q.
+                const __m512i ie = (q & 1) ? _mm512_srli_epi32(v[q >> 1], 4) : v[q >> 1];
+                const __m512i io = (q & 1) ? _mm512_srli_epi32(v[2 + (q >> 1)], 4) : v[2 + (q >> 1)];
+                const __m512 we = _mm512_permutexvar_ps(ie, cb);
+                const __m512 wo = _mm512_permutexvar_ps(io, cb);
                 for (int t = 0; t < T; t++) {
                     const float *xt = xl + (size_t)t * ldx;
                     __m512 *acc = &part[t][(2 * q) % C];

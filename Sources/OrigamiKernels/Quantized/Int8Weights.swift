@@ -115,6 +115,30 @@ public struct Int8Weights: Sendable {
         return Float(zi[row]) + zf[row]
     }
 
+    /// An independent copy (benchmarks lay copies out past the last-level cache).
+    func duplicate() throws(QuantizedWeightError) -> Int8Weights {
+        var copy = self
+        do {
+            copy = Int8Weights(rows: rows, cols: cols, encoding: encoding, paddedCols: paddedCols,
+                               codes: try AlignedBuffer(byteCount: codes.byteCount, zeroed: false),
+                               meta: try AlignedBuffer(byteCount: meta.byteCount, zeroed: false))
+        } catch {
+            throw .allocationFailed(bytes: codes.byteCount)
+        }
+        copy.codes.raw.copyMemory(from: codes.raw, byteCount: codes.byteCount)
+        copy.meta.raw.copyMemory(from: meta.raw, byteCount: meta.byteCount)
+        return copy
+    }
+
+    private init(rows: Int, cols: Int, encoding: Encoding, paddedCols: Int, codes: AlignedBuffer, meta: AlignedBuffer) {
+        self.rows = rows
+        self.cols = cols
+        self.encoding = encoding
+        self.paddedCols = paddedCols
+        self.codes = codes
+        self.meta = meta
+    }
+
     /// The C description; `rescale` multiplies acc · absmax_x · scale.
     func kernelMatrix(rescale: Float) -> ok_i8_matrix {
         let p = paddedRows

@@ -74,7 +74,8 @@ public struct Packed4BitWeights: Sendable {
             table = try AlignedBuffer(byteCount: 64)
             if let group {
                 let tileBytes = ok_q4_tile_bytes(cols, group)
-                storage = try AlignedBuffer(byteCount: (rows + 15) / 16 * tileBytes, zeroed: false)
+                // 64 bytes past the last tile: the decode kernel loads each line at byte offsets up to 3.
+                storage = try AlignedBuffer(byteCount: (rows + 15) / 16 * tileBytes + 64, zeroed: false)
                 flatAbsmax = nil
             } else {
                 let codeBytes = (rows * cols + 1) / 2, blocks = (rows * cols + blockSize - 1) / blockSize
@@ -98,10 +99,35 @@ public struct Packed4BitWeights: Sendable {
         }
     }
 
+    /// An independent copy (benchmarks lay copies out past the last-level cache).
+    func duplicate() throws(QuantizedWeightError) -> Packed4BitWeights {
+        let copy: AlignedBuffer
+        do { copy = try AlignedBuffer(byteCount: storage.byteCount, zeroed: false) } catch {
+            throw .allocationFailed(bytes: storage.byteCount)
+        }
+        copy.raw.copyMemory(from: storage.raw, byteCount: storage.byteCount)
+        return Packed4BitWeights(rows: rows, cols: cols, blockSize: blockSize, codebook: codebook, groupSize: groupSize,
+                                 storage: copy, flatAbsmax: flatAbsmax, table: table)
+    }
+
+    private init(
+        rows: Int, cols: Int, blockSize: Int, codebook: [Float], groupSize: Int?, storage: AlignedBuffer,
+        flatAbsmax: AlignedBuffer?, table: AlignedBuffer
+    ) {
+        self.rows = rows
+        self.cols = cols
+        self.blockSize = blockSize
+        self.codebook = codebook
+        self.groupSize = groupSize
+        self.storage = storage
+        self.flatAbsmax = flatAbsmax
+        self.table = table
+    }
+
     /// Bytes a matrix × vector product streams (codes and scales).
     public var byteCount: Int {
-        guard groupSize != nil else { return (rows * cols + 1) / 2 + (rows * cols + blockSize - 1) / blockSize * 4 }
-        return storage.byteCount
+        guard let group = groupSize else { return (rows * cols + 1) / 2 + (rows * cols + blockSize - 1) / blockSize * 4 }
+        return tiles * ok_q4_tile_bytes(cols, group)
     }
 
     /// The dequantized weight at (row, column), codebook[code] · absmax, read back from the packed layout.
