@@ -190,7 +190,7 @@ typedef struct {
 
 /// Dequantizes one tile (16 rows × cols) into bf16 B tiles: chunk s (columns 32s...32s+31) at dst + s * 512,
 /// as [16 pairs][16 rows][2]; each value is code · scale rounded to bf16.
-static void q4_tile_to_bf16(const uint8_t *tile, size_t cols, size_t group, __m512 cb, uint16_t *dst) {
+__attribute__((noinline)) static void q4_tile_to_bf16(const uint8_t *tile, size_t cols, size_t group, __m512 cb, uint16_t *dst) {
     static const uint16_t order[32] __attribute__((aligned(64))) = {
         0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
     const __m512i interleave = _mm512_load_si512(order);
@@ -198,8 +198,12 @@ static void q4_tile_to_bf16(const uint8_t *tile, size_t cols, size_t group, __m5
     const uint8_t *p = tile;
     uint16_t *d = dst;   // consecutive pair rows: line l of the matrix gives pair rows 4l...4l+3
     for (size_t g = 0; g < groups; g++, p += 64 + group * 8) {
+        _mm_prefetch((const char *)p + Q4_PF_FAR, _MM_HINT_T2);
+        _mm_prefetch((const char *)p + Q4_PF_NEAR, _MM_HINT_T0);
         const __m512 s = _mm512_load_ps((const float *)p);
         for (size_t l = 0; l < lines; l++) {
+            _mm_prefetch((const char *)p + 64 + 64 * l + Q4_PF_FAR, _MM_HINT_T2);
+            _mm_prefetch((const char *)p + 64 + 64 * l + Q4_PF_NEAR, _MM_HINT_T0);
             const __m512i line = _mm512_load_si512(p + 64 + 64 * l);
             for (int q = 0; q < 4; q++, d += 32) {
                 const __m512 we = _mm512_mul_ps(_mm512_permutexvar_ps(even_index(line, q), cb), s);

@@ -89,12 +89,12 @@ void ok_i8_quantize_rows(const float *x, size_t ldx, int tokens, size_t k, bool 
                 const __m512 v = load_act(xr + c, m, through_half);
                 const __mmask16 keep = _mm512_cmp_ps_mask(abs_ps(v), thr, _CMP_LT_OQ);
                 const __m512i iv = _mm512_maskz_cvtps_epi32(keep, _mm512_mul_ps(v, inv));
-                _mm_mask_storeu_epi8(q + c, m, _mm512_cvtsepi32_epi8(iv));
+                // Lanes past k are zero: the store also clears the padding up to the next 16.
+                _mm_mask_storeu_epi8(q + c, ok_mask16(ldq - c < 16 ? ldq - c : 16), _mm512_cvtsepi32_epi8(iv));
             }
-        } else {
-            memset(q, 0, k);
         }
-        memset(q + k, 0, ldq - k);
+        for (size_t c = amax > 0 ? (k + 15) / 16 * 16 : 0; c < ldq; c += 16)
+            _mm_mask_storeu_epi8(q + c, ok_mask16(ldq - c < 16 ? ldq - c : 16), _mm_setzero_si128());
         for (size_t i = 0; i < nzero; i++) q[zero_cols[i]] = 0;
         if (sums) {
             __m512i s = _mm512_setzero_si512();

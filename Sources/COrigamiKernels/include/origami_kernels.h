@@ -161,7 +161,7 @@ size_t ok_i8_outlier_columns(const float *x, size_t ldx, int tokens, size_t k, b
 
 /// Quantizes each token's row as LLM.int8() does: optionally rounds x to f16; absmax over |x| with values
 /// ≥ threshold left out (pass +inf for none); q = round-half-even(x · (127 / absmax)); then zeroes the listed
-/// columns. Writes q to xq[t * ldq + c] (zeros from k to ldq), absmax[t], and Σ_c q in sums[t] when non-NULL.
+/// columns. Writes q to xq[t * ldq + c] (zeros from k to ldq ≥ k), absmax[t], and Σ_c q in sums[t] when non-NULL.
 /// An all-zero row gets absmax 0 and zero codes.
 void ok_i8_quantize_rows(const float *x, size_t ldx, int tokens, size_t k, bool through_half, float threshold,
                          const int32_t *zero_cols, size_t nzero, int8_t *xq, size_t ldq, float *absmax, int32_t *sums);
