@@ -79,10 +79,10 @@ check quant_int8.c.o ok_i8_quantize_rows leaf zmm vcvtps2dq vpmovsdb
 check quant_int8.c.o ok_i8_outlier_columns leaf zmm vcmp[a-z]*ps
 check quant_int8.c.o ok_i8_outlier_tiles outer zmm vfmadd231ps
 check quant_int8.c.o ok_i8_amx_tiles outer tdpbssd tdpbsud tileloadd ldtilecfg tilerelease
-for sym in q4_f32_1 q4_f32_2 q4_f32_3 q4_f32_4; do
-    check quant_4bit.c.o "$sym" leaf zmm vpermps vfmadd231ps prefetcht0 prefetcht2
+for sym in q4_f32_1x2 q4_f32_1 q4_f32_2 q4_f32_3 q4_f32_4; do
+    check quant_4bit.c.o "$sym" leaf zmm "vperm(d|ps)" "vfmadd[0-9]+ps" prefetcht0 prefetcht2
 done
-check quant_4bit.c.o q4_tile_to_bf16 leaf zmm vpermps vcvtne2ps2bf16 vpermw
+check quant_4bit.c.o q4_tile_to_bf16 leaf zmm "vperm(d|ps)" vcvtne2ps2bf16 vpermw
 check quant_4bit.c.o ok_q4_amx_tiles outer tdpbf16ps tileloadd ldtilecfg tilerelease
 check quant_4bit.c.o ok_q4_repack leaf
 # Conversions.

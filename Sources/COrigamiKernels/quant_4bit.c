@@ -63,86 +63,91 @@ void ok_q4_repack(const uint8_t *codes, const float *absmax, size_t rows, size_t
 OK_INLINE __m512i even_index(__m512i line, int p) { return p ? _mm512_srli_epi32(line, 4 * p) : line; }
 OK_INLINE __m512i odd_index(__m512i line, int p) { return _mm512_srli_epi32(line, 16 + 4 * p); }
 
-/// `T` tokens (literal) against one tile; `C` partial-sum chains per token (4 for one token, where the line's
-/// 8 FMAs would otherwise wait on each other's latency).
-OK_INLINE void q4_f32_impl(int T, int C, const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
+OK_INLINE void q4_prefetch(const uint8_t *p) {
+    _mm_prefetch((const char *)p + Q4_PF_FAR, _MM_HINT_T2);
+    _mm_prefetch((const char *)p + Q4_PF_NEAR, _MM_HINT_T0);
+}
+
+/// `T` tokens against `NT` consecutive tiles (literals). `C` partial-sum chains per token and tile (4 for one token,
+/// where the line's 8 FMAs would otherwise wait on each other's latency). Two tiles at once for one token share
+/// each broadcast activation between them: measured ~5 points nearer the read roof than one (four spill registers).
+OK_INLINE void q4_f32_impl(int T, int C, int NT, const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
                            const float *x, size_t ldx, size_t tile, const float *bias, float *y, size_t ldy) {
-    const size_t groups = cols / group, lines = group / 8;
-    const uint8_t *p = w + tile * ok_q4_tile_bytes(cols, group);
-    __m512 tot[4];
-    for (int t = 0; t < T; t++) tot[t] = _mm512_setzero_ps();
+    const size_t groups = cols / group, lines = group / 8, tile_bytes = ok_q4_tile_bytes(cols, group);
+    const uint8_t *p = w + tile * tile_bytes;
+    __m512 tot[2][4];
+    for (int a = 0; a < NT; a++)
+        for (int t = 0; t < T; t++) tot[a][t] = _mm512_setzero_ps();
     for (size_t g = 0; g < groups; g++, p += 64 + group * 8) {
-        __m512 part[4][4];
-        for (int t = 0; t < T; t++)
-            for (int c = 0; c < C; c++) part[t][c] = _mm512_setzero_ps();
+        __m512 part[2][4][4];
+        for (int a = 0; a < NT; a++)
+            for (int t = 0; t < T; t++)
+                for (int c = 0; c < C; c++) part[a][t][c] = _mm512_setzero_ps();
         const float *xg = x + g * group;
-        _mm_prefetch((const char *)p + Q4_PF_FAR, _MM_HINT_T2);
-        _mm_prefetch((const char *)p + Q4_PF_NEAR, _MM_HINT_T0);
+        for (int a = 0; a < NT; a++) q4_prefetch(p + a * tile_bytes);
         for (size_t l = 0; l < lines; l++) {
-            const uint8_t *lp = p + 64 + 64 * l;
-            _mm_prefetch((const char *)lp + Q4_PF_FAR, _MM_HINT_T2);
-            _mm_prefetch((const char *)lp + Q4_PF_NEAR, _MM_HINT_T0);
-            // Loads at byte offsets 1-3 put the codes at bits 8, 16 and 24 of each dword into bits 0-3 (vpermps
-            // ignores the rest), so 4 shifts instead of 7 index all 8 columns: loads are cheaper than shifts here.
-            __m512i v[4];
-            v[0] = _mm512_load_si512(lp);
-            v[1] = _mm512_loadu_si512(lp + 1);
-            v[2] = _mm512_loadu_si512(lp + 2);
-            v[3] = _mm512_loadu_si512(lp + 3);
+            __m512i line[2];
+            for (int a = 0; a < NT; a++) {
+                const uint8_t *lp = p + a * tile_bytes + 64 + 64 * l;
+                q4_prefetch(lp);
+                line[a] = _mm512_load_si512(lp);
+            }
             const float *xl = xg + 8 * l;
             for (int q = 0; q < 4; q++) {
-                // Column 8l + 2q: low half, nibble q; column 8l + 2q + 1: high half, nibble q.
-                const __m512i ie = (q & 1) ? _mm512_srli_epi32(v[q >> 1], 4) : v[q >> 1];
-                const __m512i io = (q & 1) ? _mm512_srli_epi32(v[2 + (q >> 1)], 4) : v[2 + (q >> 1)];
-                const __m512 we = _mm512_permutexvar_ps(ie, cb);
-                const __m512 wo = _mm512_permutexvar_ps(io, cb);
-                for (int t = 0; t < T; t++) {
-                    const float *xt = xl + (size_t)t * ldx;
-                    __m512 *acc = &part[t][(2 * q) % C];
-                    *acc = _mm512_fmadd_ps(we, _mm512_set1_ps(xt[2 * q]), *acc);
-                    acc = &part[t][(2 * q + 1) % C];
-                    *acc = _mm512_fmadd_ps(wo, _mm512_set1_ps(xt[2 * q + 1]), *acc);
+                // Column 8l + 2q: low half of each dword, nibble q; column 8l + 2q + 1: high half, nibble q.
+                for (int a = 0; a < NT; a++) {
+                    const __m512 we = _mm512_permutexvar_ps(even_index(line[a], q), cb);
+                    const __m512 wo = _mm512_permutexvar_ps(odd_index(line[a], q), cb);
+                    for (int t = 0; t < T; t++) {
+                        const float *xt = xl + (size_t)t * ldx;
+                        __m512 *acc = &part[a][t][(2 * q) % C];
+                        *acc = _mm512_fmadd_ps(we, _mm512_set1_ps(xt[2 * q]), *acc);
+                        acc = &part[a][t][(2 * q + 1) % C];
+                        *acc = _mm512_fmadd_ps(wo, _mm512_set1_ps(xt[2 * q + 1]), *acc);
+                    }
                 }
             }
         }
-        const __m512 s = _mm512_load_ps((const float *)p);
-        for (int t = 0; t < T; t++) {
-            __m512 sum = part[t][0];
-            for (int c = 1; c < C; c++) sum = _mm512_add_ps(sum, part[t][c]);
-            tot[t] = _mm512_fmadd_ps(sum, s, tot[t]);
+        for (int a = 0; a < NT; a++) {
+            const __m512 s = _mm512_load_ps((const float *)(p + a * tile_bytes));
+            for (int t = 0; t < T; t++) {
+                __m512 sum = part[a][t][0];
+                for (int c = 1; c < C; c++) sum = _mm512_add_ps(sum, part[a][t][c]);
+                tot[a][t] = _mm512_fmadd_ps(sum, s, tot[a][t]);
+            }
         }
     }
-    const size_t r0 = tile * OK_Q_TILE, nr = rows - r0 < OK_Q_TILE ? rows - r0 : OK_Q_TILE;
-    const __mmask16 m = ok_mask16(nr);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + r0) : _mm512_setzero_ps();
-    for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy + r0, m, _mm512_add_ps(tot[t], b));
+    for (int a = 0; a < NT; a++) {
+        const size_t r0 = (tile + a) * OK_Q_TILE, nr = rows - r0 < OK_Q_TILE ? rows - r0 : OK_Q_TILE;
+        const __mmask16 m = ok_mask16(nr);
+        const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + r0) : _mm512_setzero_ps();
+        for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy + r0, m, _mm512_add_ps(tot[a][t], b));
+    }
 }
 
-__attribute__((noinline)) static void q4_f32_1(const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
-                                               const float *x, size_t ldx, size_t tile, const float *bias, float *y,
-                                               size_t ldy) {
-    q4_f32_impl(1, 4, w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
-}
-__attribute__((noinline)) static void q4_f32_2(const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
-                                               const float *x, size_t ldx, size_t tile, const float *bias, float *y,
-                                               size_t ldy) {
-    q4_f32_impl(2, 4, w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
-}
-__attribute__((noinline)) static void q4_f32_3(const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
-                                               const float *x, size_t ldx, size_t tile, const float *bias, float *y,
-                                               size_t ldy) {
-    q4_f32_impl(3, 2, w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
-}
-__attribute__((noinline)) static void q4_f32_4(const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,
-                                               const float *x, size_t ldx, size_t tile, const float *bias, float *y,
-                                               size_t ldy) {
-    q4_f32_impl(4, 2, w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
-}
+#define Q4_F32(name, T, C, NT)                                                                                          \
+    __attribute__((noinline)) static void name(const uint8_t *w, size_t cols, size_t group, size_t rows, __m512 cb,   \
+                                               const float *x, size_t ldx, size_t tile, const float *bias, float *y,  \
+                                               size_t ldy) {                                                          \
+        q4_f32_impl(T, C, NT, w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);                                   \
+    }
+Q4_F32(q4_f32_1x2, 1, 4, 2)
+Q4_F32(q4_f32_1, 1, 4, 1)
+Q4_F32(q4_f32_2, 2, 4, 1)
+Q4_F32(q4_f32_3, 3, 2, 1)
+Q4_F32(q4_f32_4, 4, 2, 1)
+#undef Q4_F32
 
 void ok_q4_f32_tiles(const uint8_t *w, size_t cols, size_t group, size_t rows, const float *codebook,
                      const float *x, size_t ldx, int tokens, size_t t0, size_t t1, const float *bias, float *y,
                      size_t ldy) {
     const __m512 cb = _mm512_loadu_ps(codebook);
+    if (tokens == 1) {
+        size_t tile = t0;
+        for (; tile + 2 <= t1; tile += 2) q4_f32_1x2(w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
+        if (tile < t1) q4_f32_1(w, cols, group, rows, cb, x, ldx, tile, bias, y, ldy);
+        return;
+    }
     for (size_t tile = t0; tile < t1; tile++)
         for (int t = 0; t < tokens; t += 4) {
             const float *xt = x + (size_t)t * ldx;
@@ -198,12 +203,10 @@ __attribute__((noinline)) static void q4_tile_to_bf16(const uint8_t *tile, size_
     const uint8_t *p = tile;
     uint16_t *d = dst;   // consecutive pair rows: line l of the matrix gives pair rows 4l...4l+3
     for (size_t g = 0; g < groups; g++, p += 64 + group * 8) {
-        _mm_prefetch((const char *)p + Q4_PF_FAR, _MM_HINT_T2);
-        _mm_prefetch((const char *)p + Q4_PF_NEAR, _MM_HINT_T0);
+        q4_prefetch(p);
         const __m512 s = _mm512_load_ps((const float *)p);
         for (size_t l = 0; l < lines; l++) {
-            _mm_prefetch((const char *)p + 64 + 64 * l + Q4_PF_FAR, _MM_HINT_T2);
-            _mm_prefetch((const char *)p + 64 + 64 * l + Q4_PF_NEAR, _MM_HINT_T0);
+            q4_prefetch(p + 64 + 64 * l);
             const __m512i line = _mm512_load_si512(p + 64 + 64 * l);
             for (int q = 0; q < 4; q++, d += 32) {
                 const __m512 we = _mm512_mul_ps(_mm512_permutexvar_ps(even_index(line, q), cb), s);

@@ -15,27 +15,44 @@
 #define I8_PF_FAR 32768
 #define I8_PF_NEAR 1024
 
-void ok_i8_repack(const uint8_t *codes, size_t rows, size_t cols, size_t kpad, uint8_t pad, uint8_t *dst) {
-    const size_t quads = kpad / 4, tiles = (rows + OK_Q_TILE - 1) / OK_Q_TILE;
-    const uint32_t pad4 = 0x01010101u * pad;
-    for (size_t t = 0; t < tiles; t++) {
+void ok_i8_repack(const uint8_t *codes, size_t rows, size_t cols, size_t kpad, uint8_t pad, size_t t0, size_t t1,
+                  uint8_t *dst, int32_t *row_sums) {
+    const size_t quads = kpad / 4;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i padv = _mm512_set1_epi8((char)pad);
+    for (size_t t = t0; t < t1; t++) {
         uint8_t *tile = dst + t * quads * 64;
-        for (size_t j = 0; j < OK_Q_TILE; j++) {
-            const size_t r = t * OK_Q_TILE + j;
-            uint8_t *d = tile + 4 * j;
-            if (r >= rows) {
-                for (size_t q = 0; q < quads; q++) memcpy(d + q * 64, &pad4, 4);
-                continue;
-            }
-            const uint8_t *src = codes + r * cols;
-            size_t q = 0;
-            for (; 4 * q + 4 <= cols; q++) memcpy(d + q * 64, src + 4 * q, 4);
-            for (; q < quads; q++) {
+        const size_t r0 = t * OK_Q_TILE, nr = rows - r0 < OK_Q_TILE ? rows - r0 : OK_Q_TILE;
+        const __mmask16 rm = ok_mask16(nr);
+        // Line q gathers the dword at column 4q of each of the tile's rows.
+        const __m512i offsets = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)cols));
+        const uint8_t *base = codes + r0 * cols;
+        size_t q = 0;
+        if (cols >= 4 && cols < (1u << 27))
+            for (; 4 * q + 4 <= cols; q++)
+                _mm512_store_si512(tile + q * 64, _mm512_mask_i32gather_epi32(padv, rm, offsets, base + 4 * q, 1));
+        for (; q < quads; q++) {
+            uint32_t line[16];
+            for (size_t j = 0; j < OK_Q_TILE; j++) {
                 uint8_t b[4];
-                for (size_t i = 0; i < 4; i++) b[i] = 4 * q + i < cols ? src[4 * q + i] : pad;
-                memcpy(d + q * 64, b, 4);
+                for (size_t i = 0; i < 4; i++) b[i] = j < nr && 4 * q + i < cols ? base[j * cols + 4 * q + i] : pad;
+                memcpy(&line[j], b, 4);
             }
+            memcpy(tile + q * 64, line, 64);
         }
+        if (row_sums)
+            for (size_t j = 0; j < nr; j++) {
+                // Σ (c + 128) with vpsadbw on the sign-flipped bytes, then − 128 · cols.
+                const uint8_t *row = base + j * cols;
+                __m512i acc = _mm512_setzero_si512();
+                const __m512i flip = _mm512_set1_epi8((char)0x80);
+                for (size_t c = 0; c < cols; c += 64) {
+                    const __mmask64 m = cols - c >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (cols - c)) - 1);
+                    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, row + c), flip);
+                    acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_maskz_mov_epi8(m, v), _mm512_setzero_si512()));
+                }
+                row_sums[r0 + j] = (int32_t)((int64_t)_mm512_reduce_add_epi64(acc) - 128 * (int64_t)cols);
+            }
     }
 }
 

@@ -150,9 +150,11 @@ bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size_t k, const
 /// Rows per tile of the packed quantized layouts (int8 and 4-bit).
 #define OK_Q_TILE 16
 
-/// Copies codes[rows, cols] (row-major bytes, Int8 or UInt8) into the packed layout at `dst`
+/// Copies codes[rows, cols] (row-major bytes, Int8 or UInt8) into tiles [t0, t1) of the packed layout at `dst`
 /// (ceil(rows/16) tiles × kpad/4 lines × 64 bytes, kpad ≥ cols a multiple of 64); padding bytes are `pad`.
-void ok_i8_repack(const uint8_t *codes, size_t rows, size_t cols, size_t kpad, uint8_t pad, uint8_t *dst);
+/// With `row_sums`, also writes Σ_c codes[r, c] as signed bytes for the tiles' rows.
+void ok_i8_repack(const uint8_t *codes, size_t rows, size_t cols, size_t kpad, uint8_t pad, size_t t0, size_t t1,
+                  uint8_t *dst, int32_t *row_sums);
 
 /// Marks the columns c < k in which some token has |x| ≥ threshold (after rounding x to f16 when `through_half`);
 /// writes their indices ascending to `cols` and returns how many.
@@ -285,6 +287,8 @@ void ok_rope_heads(float *x, size_t heads, size_t stride, const float *cos_table
 /// Reads `bytes` (a multiple of 256) from a 64-byte aligned buffer; returns a value that depends on every byte
 /// so the read cannot be optimised away.
 float ok_stream_read(const void *p, size_t bytes);
+/// The same with software prefetch far ahead into L2 and near into L1 (as the quantized decode kernels do).
+float ok_stream_read_prefetched(const void *p, size_t bytes);
 
 #ifdef __cplusplus
 }

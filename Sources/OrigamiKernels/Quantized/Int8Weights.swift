@@ -39,16 +39,11 @@ public struct Int8Weights: Sendable {
     ///   - codes: `[rows, cols]` row-major (bitsandbytes `CB`).
     ///   - scales: `[rows]`, each row's absmax (bitsandbytes `SCB`): w = code · scale / 127.
     /// - Throws: `QuantizedWeightError.allocationFailed` when the packed copy cannot be allocated.
-    public init(codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows: Int, cols: Int) throws(QuantizedWeightError) {
-        try self.init(raw: UnsafeRawPointer(codes), rows: rows, cols: cols, encoding: .absmax)
-        let sums = meta.raw.advanced(by: paddedRows * 4).assumingMemoryBound(to: Int32.self)
-        for r in 0..<rows {
-            scale[r] = scales[r]
-            // Σ codes: vpdpbusd multiplies activations offset to unsigned (+128), so 128 · Σ codes is taken off after.
-            var s: Int32 = 0
-            for c in 0..<cols { s += Int32(codes[r * cols + c]) }
-            sums[r] = s
-        }
+    public init(
+        codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows: Int, cols: Int, pool: ThreadPool = .shared
+    ) throws(QuantizedWeightError) {
+        try self.init(raw: UnsafeRawPointer(codes), rows: rows, cols: cols, encoding: .absmax, pool: pool)
+        scale.update(from: scales, count: rows)
     }
 
     /// Asymmetric int8 weights: w = (code − zeroPoint) · scale.
@@ -58,9 +53,10 @@ public struct Int8Weights: Sendable {
     ///   - scales, zeroPoints: `[rows]`.
     /// - Throws: `QuantizedWeightError.allocationFailed` when the packed copy cannot be allocated.
     public init(
-        codes: UnsafePointer<UInt8>, scales: UnsafePointer<Float>, zeroPoints: UnsafePointer<Float>, rows: Int, cols: Int
+        codes: UnsafePointer<UInt8>, scales: UnsafePointer<Float>, zeroPoints: UnsafePointer<Float>, rows: Int, cols: Int,
+        pool: ThreadPool = .shared
     ) throws(QuantizedWeightError) {
-        try self.init(raw: UnsafeRawPointer(codes), rows: rows, cols: cols, encoding: .zeroPoint)
+        try self.init(raw: UnsafeRawPointer(codes), rows: rows, cols: cols, encoding: .zeroPoint, pool: pool)
         let zi = meta.raw.advanced(by: paddedRows * 4).assumingMemoryBound(to: Int32.self)
         let zf = meta.raw.advanced(by: paddedRows * 8).assumingMemoryBound(to: Float.self)
         for r in 0..<rows {
@@ -73,7 +69,9 @@ public struct Int8Weights: Sendable {
         }
     }
 
-    private init(raw: UnsafeRawPointer, rows: Int, cols: Int, encoding: Encoding) throws(QuantizedWeightError) {
+    private init(
+        raw: UnsafeRawPointer, rows: Int, cols: Int, encoding: Encoding, pool: ThreadPool
+    ) throws(QuantizedWeightError) {
         precondition(rows >= 0 && cols >= 0, "negative matrix size")
         precondition(cols < 1 << 24, "int8 rows longer than 2^24 would overflow the int32 sums")
         self.rows = rows
@@ -88,7 +86,15 @@ public struct Int8Weights: Sendable {
         } catch {
             throw .allocationFailed(bytes: codeBytes)
         }
-        ok_i8_repack(raw.assumingMemoryBound(to: UInt8.self), rows, cols, paddedCols, 0, codes.pointer(as: UInt8.self))
+        let src = raw.assumingMemoryBound(to: UInt8.self), dst = codes.pointer(as: UInt8.self), kpad = paddedCols
+        // Σ codes per row: vpdpbusd multiplies activations offset to unsigned (+128), so 128 · Σ codes is taken off
+        // after (the zero-point kernels put activations on the signed side and need none).
+        let sums = encoding == .absmax ? meta.raw.advanced(by: tiles * 64).assumingMemoryBound(to: Int32.self) : nil
+        let perChunk = max(1, tiles / (pool.threadCount * 4))
+        pool.parallelFor((tiles + perChunk - 1) / perChunk) { c in
+            let t0 = c * perChunk
+            ok_i8_repack(src, rows, cols, kpad, 0, t0, min(tiles, t0 + perChunk), dst, sums)
+        }
     }
 
     private var scale: UnsafeMutablePointer<Float> { meta.pointer(as: Float.self) }

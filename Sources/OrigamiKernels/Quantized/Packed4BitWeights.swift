@@ -74,8 +74,7 @@ public struct Packed4BitWeights: Sendable {
             table = try AlignedBuffer(byteCount: 64)
             if let group {
                 let tileBytes = ok_q4_tile_bytes(cols, group)
-                // 64 bytes past the last tile: the decode kernel loads each line at byte offsets up to 3.
-                storage = try AlignedBuffer(byteCount: (rows + 15) / 16 * tileBytes + 64, zeroed: false)
+                storage = try AlignedBuffer(byteCount: (rows + 15) / 16 * tileBytes, zeroed: false)
                 flatAbsmax = nil
             } else {
                 let codeBytes = (rows * cols + 1) / 2, blocks = (rows * cols + blockSize - 1) / blockSize
