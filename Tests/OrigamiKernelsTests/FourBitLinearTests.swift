@@ -135,6 +135,25 @@ import Testing
         }
     }
 
+    /// Enough tiles per chunk that decode takes them two at a time (and an odd one at the end), on one thread and on
+    /// the shared pool.
+    @Test(arguments: [1, 0])
+    func decodeWithManyTilesPerChunk(threads: Int) {
+        var rng = TestRandom(seed: 23)
+        let m = Matrix(rows: 1003, cols: 256, blockSize: 64, codebook: Self.fp4, rng: &rng)
+        let pool = threads > 0 ? ThreadPool(threads: threads) : .shared
+        let bias = rng.floats(1003)
+        for tokens in [1, 2, 5] {
+            let x = rng.floats(tokens * 256)
+            var y = [Float](repeating: .nan, count: tokens * 1003), ref = y
+            fourBitLinear(x: x, tokens: tokens, weight: m.packed, bias: bias, y: &y, pool: pool)
+            Reference.fourBitLinear(x: x, tokens: tokens, codes: m.codes, absmax: m.absmax, codebook: m.codebook,
+                                    rows: 1003, cols: 256, blockSize: 64, bias: bias, y: &ref)
+            let worst = worstError(y, ref, scale: m.magnitude(x: x, tokens: tokens, bias: bias))
+            #expect(worst <= 1e-5, "tokens \(tokens): error \(worst)")
+        }
+    }
+
     @Test func invalidInputsThrow() {
         let codes = [UInt8](repeating: 0, count: 64), absmax: [Float] = [1, 1, 1, 1]
         #expect(throws: QuantizedWeightError.invalidBlockSize(48)) {

@@ -62,7 +62,12 @@ enum FourBit {
             guard let xb = ok_thread_scratch(3, bytes)?.assumingMemoryBound(to: UInt16.self) else {
                 fatalError("out of memory: \(bytes) bytes of kernel scratch")
             }
-            ok_q4_pack_x_bf16(x + first * cols, cols, Int32(n), cols, xb)
+            // Whole 16-token tiles per chunk (the packer zero-fills a chunk's last tile).
+            let tilesPerChunk = max(1, ((n + 15) / 16 + pool.threadCount - 1) / pool.threadCount)
+            pool.parallelFor(((n + 15) / 16 + tilesPerChunk - 1) / tilesPerChunk) { c in
+                let t0 = c * tilesPerChunk * 16
+                ok_q4_pack_x_bf16(x + (first + t0) * cols, cols, Int32(min(tilesPerChunk * 16, n - t0)), cols, xb + t0 * cols)
+            }
             let xbc = UnsafePointer(xb), yb = y + first * rows
             pool.parallelFor((tiles + perChunk - 1) / perChunk) { c in
                 let t0 = c * perChunk

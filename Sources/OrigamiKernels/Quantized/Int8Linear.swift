@@ -74,8 +74,15 @@ public func int8Linear(
     if threshold > 0 {
         outliers = ok_i8_outlier_columns(x, k, Int32(tokens), k, activations.throughHalf, threshold, columns)
     }
-    ok_i8_quantize_rows(x, k, Int32(tokens), k, activations.throughHalf, threshold > 0 ? threshold : .infinity,
-                        columns, outliers, xq, ldq, absmax, weight.encoding == .zeroPoint ? sums : nil)
+    // Token rows are independent once the outlier columns are known; prefill spreads them over the threads.
+    let limit = threshold > 0 ? threshold : Float.infinity, half = activations.throughHalf
+    let sumsOut = weight.encoding == .zeroPoint ? sums : nil, zeroCols = UnsafePointer(columns)
+    let rowsPerChunk = max(16, (tokens + pool.threadCount - 1) / pool.threadCount)
+    pool.parallelFor((tokens + rowsPerChunk - 1) / rowsPerChunk) { c in
+        let t0 = c * rowsPerChunk, n = min(rowsPerChunk, tokens - t0)
+        ok_i8_quantize_rows(x + t0 * k, k, Int32(n), k, half, limit, zeroCols, outliers, xq + t0 * ldq, ldq, absmax + t0,
+                            sumsOut.map { $0 + t0 })
+    }
     // AMX reads whole 16-token tiles: the padding rows must be zero codes.
     if paddedTokens > tokens { (xq + tokens * ldq).update(repeating: 0, count: (paddedTokens - tokens) * ldq) }
 
