@@ -193,28 +193,58 @@ typedef struct {
     uint8_t rows[16];
 } q4_tile_config;
 
-/// Dequantizes one tile (16 rows × cols) into bf16 B tiles: chunk s (columns 32s...32s+31) at dst + s * 512,
-/// as [16 pairs][16 rows][2]; each value is code · scale rounded to bf16.
-__attribute__((noinline)) static void q4_tile_to_bf16(const uint8_t *tile, size_t cols, size_t group, __m512 cb, uint16_t *dst) {
-    static const uint16_t order[32] __attribute__((aligned(64))) = {
-        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i interleave = _mm512_load_si512(order);
+/// Dequantizes code line `l` of group `g` of a tile into its 4 pair rows of the bf16 B tiles at `dst` (the tile's
+/// chunk s = columns 32s...32s+31 at dst + s * 512, as [16 pairs][16 rows][2]): code · scale, rounded to bf16.
+OK_INLINE void q4_line_to_bf16(const uint8_t *tile, size_t group, size_t g, size_t l, __m512 cb, __m512i interleave,
+                               uint16_t *dst) {
+    const uint8_t *gp = tile + g * (64 + group * 8);
+    const __m512 s = _mm512_load_ps((const float *)gp);
+    const uint8_t *lp = gp + 64 + 64 * l;
+    q4_prefetch(lp);
+    const __m512i line = _mm512_load_si512(lp);
+    uint16_t *d = dst + (g * group / 8 + l) * 128;   // 8 columns = 4 pair rows of 32 words
+    for (int q = 0; q < 4; q++) {
+        const __m512 we = _mm512_mul_ps(_mm512_permutexvar_ps(even_index(line, q), cb), s);
+        const __m512 wo = _mm512_mul_ps(_mm512_permutexvar_ps(odd_index(line, q), cb), s);
+        _mm512_store_si512(d + 32 * q, _mm512_permutexvar_epi16(interleave, ok_f32x32_to_bf16(we, wo)));
+    }
+}
+
+static const uint16_t q4_pair_order[32] __attribute__((aligned(64))) = {
+    0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+
+/// A position in the dequantization of a tile pair, advanced a few lines at a time between AMX steps.
+typedef struct {
+    const uint8_t *tiles[2];   ///< the pair's packed tiles (second NULL for a single tile)
+    uint16_t *dst[2];          ///< their bf16 B tiles
+    size_t tile, g, l;         ///< next line: tile (0-1), group, line in group
+} q4_dequant_cursor;
+
+/// Dequantizes up to `n` more lines; returns false once the pair is done.
+__attribute__((noinline)) static bool q4_dequant_some(q4_dequant_cursor *c, size_t n, size_t cols, size_t group,
+                                                      __m512 cb) {
+    const __m512i interleave = _mm512_load_si512(q4_pair_order);
     const size_t groups = cols / group, lines = group / 8;
-    const uint8_t *p = tile;
-    uint16_t *d = dst;   // consecutive pair rows: line l of the matrix gives pair rows 4l...4l+3
-    for (size_t g = 0; g < groups; g++, p += 64 + group * 8) {
-        q4_prefetch(p);
-        const __m512 s = _mm512_load_ps((const float *)p);
-        for (size_t l = 0; l < lines; l++) {
-            q4_prefetch(p + 64 + 64 * l);
-            const __m512i line = _mm512_load_si512(p + 64 + 64 * l);
-            for (int q = 0; q < 4; q++, d += 32) {
-                const __m512 we = _mm512_mul_ps(_mm512_permutexvar_ps(even_index(line, q), cb), s);
-                const __m512 wo = _mm512_mul_ps(_mm512_permutexvar_ps(odd_index(line, q), cb), s);
-                _mm512_store_si512(d, _mm512_permutexvar_epi16(interleave, ok_f32x32_to_bf16(we, wo)));
+    for (size_t i = 0; i < n; i++) {
+        if (c->tile == 2 || !c->tiles[c->tile]) return false;
+        q4_line_to_bf16(c->tiles[c->tile], group, c->g, c->l, cb, interleave, c->dst[c->tile]);
+        if (++c->l == lines) {
+            c->l = 0;
+            if (++c->g == groups) {
+                c->g = 0;
+                c->tile++;
             }
         }
     }
+    return c->tile < 2 && c->tiles[c->tile];
+}
+
+/// Dequantizes one whole tile (used by the asm checks' reference build and for the first pair of a range).
+__attribute__((noinline)) static void q4_tile_to_bf16(const uint8_t *tile, size_t cols, size_t group, __m512 cb,
+                                                      uint16_t *dst) {
+    const __m512i interleave = _mm512_load_si512(q4_pair_order);
+    for (size_t g = 0; g < cols / group; g++)
+        for (size_t l = 0; l < group / 8; l++) q4_line_to_bf16(tile, group, g, l, cb, interleave, dst);
 }
 
 /// Adds bias and writes c[16 tokens][16 rows] to y for tokens < nt and rows < nr.
@@ -229,8 +259,10 @@ AMX_BF16 bool ok_q4_amx_tiles(const uint8_t *w, size_t cols, size_t group, size_
                               size_t ldy) {
     if (!ok_amx_available()) return false;
     if (t1 <= t0 || tokens <= 0) return true;
-    const size_t steps = cols / 32, tile_bytes = ok_q4_tile_bytes(cols, group);
-    uint16_t *bbuf = (uint16_t *)ok_thread_scratch(0, 2 * steps * 1024);   // two tiles of [steps][16][16][2]
+    const size_t steps = cols / 32, tile_bytes = ok_q4_tile_bytes(cols, group), pair_words = 2 * steps * 512;
+    // Two sets of a tile pair's B tiles: the AMX steps read one while the next pair is dequantized into the other,
+    // a few lines between steps, so the vector work and its memory stream hide behind the tile multiplies.
+    uint16_t *bbuf = (uint16_t *)ok_thread_scratch(0, 2 * pair_words * 2);
     if (!bbuf) return false;
     const __m512 cb = _mm512_loadu_ps(codebook);
     q4_tile_config cfg = {0};
@@ -243,11 +275,24 @@ AMX_BF16 bool ok_q4_amx_tiles(const uint8_t *w, size_t cols, size_t group, size_
     float cbuf[4][256] __attribute__((aligned(64)));
     const int groups = (tokens + 15) / 16;
     const size_t lda = cols * 2;
-    for (size_t tile = t0; tile < t1; tile += 2) {
+    const size_t total_steps = (size_t)((groups + 1) / 2) * steps, pair_lines = 2 * cols / 8;
+    const size_t lines_per_step = (pair_lines + total_steps - 1) / total_steps;
+
+    q4_tile_to_bf16(w + t0 * tile_bytes, cols, group, cb, bbuf);
+    if (t0 + 1 < t1) q4_tile_to_bf16(w + (t0 + 1) * tile_bytes, cols, group, cb, bbuf + steps * 512);
+    int set = 0;
+    for (size_t tile = t0; tile < t1; tile += 2, set ^= 1) {
         const bool two_b = tile + 1 < t1;
-        q4_tile_to_bf16(w + tile * tile_bytes, cols, group, cb, bbuf);
-        if (two_b) q4_tile_to_bf16(w + (tile + 1) * tile_bytes, cols, group, cb, bbuf + steps * 512);
-        const uint16_t *b0 = bbuf, *b1 = bbuf + steps * 512;
+        const uint16_t *b0 = bbuf + (size_t)set * pair_words, *b1 = b0 + steps * 512;
+        q4_dequant_cursor next = {{NULL, NULL}, {NULL, NULL}, 0, 0, 0};
+        if (tile + 2 < t1) {
+            uint16_t *nb = bbuf + (size_t)(set ^ 1) * pair_words;
+            next.tiles[0] = w + (tile + 2) * tile_bytes;
+            next.tiles[1] = tile + 3 < t1 ? w + (tile + 3) * tile_bytes : NULL;
+            next.dst[0] = nb;
+            next.dst[1] = nb + steps * 512;
+        }
+        bool pending = next.tiles[0] != NULL;
         for (int g = 0; g < groups; g += 2) {
             const bool two_a = g + 1 < groups;
             const uint16_t *a0 = xb + (size_t)g * 16 * cols, *a1 = a0 + 16 * cols;
@@ -268,6 +313,7 @@ AMX_BF16 bool ok_q4_amx_tiles(const uint8_t *w, size_t cols, size_t group, size_
                     _tile_dpbf16ps(1, 5, 6);
                     if (two_b) _tile_dpbf16ps(3, 5, 7);
                 }
+                if (pending) pending = q4_dequant_some(&next, lines_per_step, cols, group, cb);
             }
             _tile_stored(0, cbuf[0], 64);
             _tile_stored(1, cbuf[1], 64);
@@ -285,6 +331,8 @@ AMX_BF16 bool ok_q4_amx_tiles(const uint8_t *w, size_t cols, size_t group, size_
                 if (nr1) q4_store_tile(cbuf[2 + h], nt, nr1, bias ? bias + r0 + 16 : NULL, yb + 16, ldy);
             }
         }
+        // Whatever the steps left undone (rounding of lines per step) before the next pair starts.
+        while (pending) pending = q4_dequant_some(&next, pair_lines, cols, group, cb);
     }
     _tile_release();
     return true;
