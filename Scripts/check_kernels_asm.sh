@@ -83,6 +83,7 @@ for sym in q4_f32_1x2 q4_f32_1 q4_f32_2 q4_f32_3 q4_f32_4; do
     check quant_4bit.c.o "$sym" leaf zmm "vperm(d|ps)" "vfmadd[0-9]+ps" prefetcht0 prefetcht2
 done
 check quant_4bit.c.o q4_tile_to_bf16 leaf zmm "vperm(d|ps)" vcvtne2ps2bf16 vpermw
+check quant_4bit.c.o q4_dequant_some leaf zmm "vperm(d|ps)" vcvtne2ps2bf16 vpermw
 check quant_4bit.c.o ok_q4_amx_tiles outer tdpbf16ps tileloadd ldtilecfg tilerelease
 check quant_4bit.c.o ok_q4_repack leaf
 # Conversions.
