@@ -5,10 +5,11 @@ import COrigamiKernels
 /// copy of the matrix).
 ///
 /// Up to `Gemm.matvecMaxTokens` tokens, and for any token count with `.f32`, the weights are decoded in registers
-/// and multiplied in exact f32 (FMA), every token of a pass sharing each decoded line. More tokens with `.bf16` run
-/// on AMX tiles: each pair of 16-row tiles is dequantized to bf16 (code · scale, rounded) in per-thread scratch
-/// and multiplied with all tokens, products summed in f32 (`.f32` is used where the machine has no AMX: on it
-/// `vdpbf16ps` is no faster than FMA).
+/// and multiplied in exact f32 (FMA), every token of a pass sharing each decoded line: decode runs near the memory
+/// bandwidth, but prefill is FMA-bound (~110 GOP/s per core). More tokens with `.bf16` run on AMX tiles, several
+/// times faster: each pair of 16-row tiles is dequantized to bf16 (code · scale, rounded) in per-thread scratch,
+/// the next pair while the current one multiplies, and multiplied with all tokens, products summed in f32. Where
+/// the machine has no AMX `.bf16` takes the f32 path (`vdpbf16ps` is no faster than FMA there).
 ///
 /// - Parameters:
 ///   - x: `[tokens, weight.cols]` contiguous.
@@ -52,8 +53,9 @@ enum FourBit {
     ) {
         let tiles = weight.tiles, rows = weight.rows, cols = weight.cols
         let w = UnsafePointer(weight.storage.pointer(as: UInt8.self)), cb = UnsafePointer(weight.table.pointer(as: Float.self))
-        // Whole tile pairs, at least two chunks per thread.
-        let perChunk = min(16, max(2, (tiles / (pool.threadCount * 2) + 1) & ~1))
+        // Whole tile pairs, at least three chunks per thread, and long chunks: each call dequantizes its first pair
+        // before any multiply can hide it.
+        let perChunk = min(64, max(2, (tiles / (pool.threadCount * 3) + 1) & ~1))
         // Token groups bound the bf16 copy of x (≤ 256 × in × 2 bytes, calling thread's scratch slot 3).
         var first = 0
         while first < tokens {
