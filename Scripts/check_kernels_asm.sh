@@ -69,6 +69,23 @@ check gemm_bf16.c.o gemm_bf16_kernel_tail leaf zmm vdpbf16ps
 check gemm_bf16.c.o ok_pack_x_bf16 leaf zmm vcvtne2ps2bf16
 check gemm_amx.c.o ok_gemm_amx_rows outer tdpbf16ps tileloadd ldtilecfg tilerelease
 check gemm_amx.c.o ok_pack_x_amx leaf zmm vcvtne2ps2bf16
+# Quantized weights: int8 rows (VNNI decode, AMX prefill, f32 dequantized) and 4-bit code books.
+for sym in i8_vnni_1 i8_vnni_2 i8_vnni_3 i8_vnni_4; do
+    check quant_int8.c.o "$sym" leaf zmm vpdpbusd prefetcht0 prefetcht2
+done
+check quant_int8.c.o i8_dequant_1 leaf zmm vfmadd231ps vcvtdq2ps
+check quant_int8.c.o i8_dequant_4 leaf zmm vfmadd231ps vcvtdq2ps
+check quant_int8.c.o ok_i8_quantize_rows leaf zmm vcvtps2dq vpmovsdb
+check quant_int8.c.o ok_i8_outlier_columns leaf zmm vcmp[a-z]*ps
+check quant_int8.c.o ok_i8_outlier_tiles outer zmm vfmadd231ps
+check quant_int8.c.o ok_i8_amx_tiles outer tdpbssd tdpbsud tileloadd ldtilecfg tilerelease
+for sym in q4_f32_1x2 q4_f32_1 q4_f32_2 q4_f32_3 q4_f32_4; do
+    check quant_4bit.c.o "$sym" leaf zmm "vperm(d|ps)" "vfmadd[0-9]+ps" prefetcht0 prefetcht2
+done
+check quant_4bit.c.o q4_tile_to_bf16 leaf zmm "vperm(d|ps)" vcvtne2ps2bf16 vpermw
+check quant_4bit.c.o q4_dequant_some leaf zmm "vperm(d|ps)" vcvtne2ps2bf16 vpermw
+check quant_4bit.c.o ok_q4_amx_tiles outer tdpbf16ps tileloadd ldtilecfg tilerelease
+check quant_4bit.c.o ok_q4_repack leaf
 # Conversions.
 check convert.c.o ok_f16_to_f32 leaf zmm vcvtph2ps
 check convert.c.o ok_bf16_to_f32 leaf zmm vpmovzxwd

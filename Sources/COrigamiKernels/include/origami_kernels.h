@@ -139,6 +139,116 @@ void ok_pack_x_amx(const float *x, size_t ldx, int tokens, size_t k, uint16_t *x
 bool ok_gemm_amx_rows(int dtype, const uint16_t *xp, int tokens, size_t k, const void *w, size_t ldw, size_t r0,
                       size_t r1, const float *bias, float *y, size_t ldy);
 
+// MARK: - Quantized weights: int8 rows (absmax or zero point)
+//
+// Packed layout shared by every int8 kernel: rows in tiles of 16, k padded to a multiple of 64. A tile is
+// `quads` = kpad / 4 consecutive 64-byte lines; line q holds columns 4q...4q+3 of the tile's 16 rows, row j at
+// bytes 4j...4j+3. That is the VNNI layout: one line is a `vpdpbusd` operand (lane j = row j) against four
+// activations broadcast, and 16 lines (1 KiB) are an AMX B tile for k = 64, so decode and prefill read the same
+// single sequential stream per tile.
+
+/// Rows per tile of the packed quantized layouts (int8 and 4-bit).
+#define OK_Q_TILE 16
+
+/// Copies codes[rows, cols] (row-major bytes, Int8 or UInt8) into tiles [t0, t1) of the packed layout at `dst`
+/// (ceil(rows/16) tiles × kpad/4 lines × 64 bytes, kpad ≥ cols a multiple of 64); padding bytes are `pad`.
+/// With `row_sums`, also writes Σ_c codes[r, c] as signed bytes for the tiles' rows.
+void ok_i8_repack(const uint8_t *codes, size_t rows, size_t cols, size_t kpad, uint8_t pad, size_t t0, size_t t1,
+                  uint8_t *dst, int32_t *row_sums);
+
+/// Marks the columns c < k in which some token has |x| ≥ threshold (after rounding x to f16 when `through_half`);
+/// writes their indices ascending to `cols` and returns how many.
+size_t ok_i8_outlier_columns(const float *x, size_t ldx, int tokens, size_t k, bool through_half, float threshold,
+                             int32_t *cols);
+
+/// Quantizes each token's row as LLM.int8() does: optionally rounds x to f16; absmax over |x| with values
+/// ≥ threshold left out (pass +inf for none); q = round-half-even(x · (127 / absmax)); then zeroes the listed
+/// columns. Writes q to xq[t * ldq + c] (zeros from k to ldq ≥ k), absmax[t], and Σ_c q in sums[t] when non-NULL.
+/// An all-zero row gets absmax 0 and zero codes.
+void ok_i8_quantize_rows(const float *x, size_t ldx, int tokens, size_t k, bool through_half, float threshold,
+                         const int32_t *zero_cols, size_t nzero, int8_t *xq, size_t ldq, float *absmax, int32_t *sums);
+
+/// A packed int8 matrix and how its integer sums become floats.
+typedef struct {
+    const uint8_t *codes;   ///< packed tiles (see above)
+    size_t quads;           ///< lines per tile (kpad / 4)
+    size_t rows;            ///< real output rows (the last tile may be partial)
+    bool zero_point;        ///< UInt8 codes with w = (q − zero)·scale; otherwise Int8 codes with w = q·absmax/127
+    const float *scale;     ///< [tiles·16] row absmax (symmetric) or scale (zero point)
+    const int32_t *row_sum; ///< symmetric: Σ_c q per row (for the +128 activation offset of vpdpbusd)
+    const int32_t *zero_int;///< zero point: rint(zero)
+    const float *zero_frac; ///< zero point: zero − rint(zero)
+    float rescale;          ///< multiplies acc · absmax_x · scale: 1/127² (symmetric) or 1/127 (zero point)
+} ok_i8_matrix;
+
+/// Token rows quantized by `ok_i8_quantize_rows`: q[t * ld + c], padded to whole 16-token tiles with zero rows.
+typedef struct {
+    const int8_t *q;
+    size_t ld;              ///< kpad of the matrix
+    const float *absmax;    ///< [tokens]
+    const int32_t *sum;     ///< [tokens] Σ_c q (zero point matrices only)
+} ok_i8_acts;
+
+/// y[t * ldy + r] = rescaled Σ_c x_q[t, c] · W_q[r, c] (+ bias[r]) for the rows of tiles [t0, t1), with AVX-512
+/// VNNI (`vpdpbusd`); tokens are taken 4 at a time against each tile (which stays in L2 between them).
+void ok_i8_vnni_tiles(const ok_i8_matrix *w, const ok_i8_acts *x, int tokens, size_t t0, size_t t1,
+                      const float *bias, float *y, size_t ldy);
+
+/// Whether AMX int8 tiles are present and usable by this process.
+bool ok_amx_int8_available(void);
+/// The same product on AMX tiles (`tdpbssd`, or `tdpbsud` for zero-point codes); `x` must be padded to whole 16-token
+/// tiles. Returns false (computing nothing) when AMX int8 is unavailable.
+bool ok_i8_amx_tiles(const ok_i8_matrix *w, const ok_i8_acts *x, int tokens, size_t t0, size_t t1,
+                     const float *bias, float *y, size_t ldy);
+
+/// Exact f32 activations × dequantized weights, w = q·absmax·(1/127) (bitsandbytes' dequantization) or
+/// (q − zero)·scale: y[t * ldy + r] = Σ_c x[t * ldx + c] · w[r, c] (+ bias[r]) for the rows of tiles [t0, t1).
+void ok_i8_dequant_tiles(const ok_i8_matrix *w, const float *x, size_t ldx, int tokens, size_t k, size_t t0,
+                         size_t t1, const float *bias, float *y, size_t ldy);
+
+/// LLM.int8()'s float part: y[t * ldy + r] += Σ_{c ∈ cols} x[t * ldx + c] · w[r, c] with w dequantized as in
+/// `ok_i8_dequant_tiles`, for the rows of tiles [t0, t1). Needs per-thread scratch; false if it cannot be allocated.
+bool ok_i8_outlier_tiles(const ok_i8_matrix *w, const float *x, size_t ldx, int tokens, const int32_t *cols,
+                         size_t ncols, size_t t0, size_t t1, float *y, size_t ldy);
+
+// MARK: - Quantized weights: 4-bit code book (NF4, FP4) with blockwise absmax
+//
+// Packed layout: rows in tiles of 16; each tile is a sequence of column groups of `group` columns (a multiple of
+// 32 dividing the row length and the quantization block), each group one 64-byte line of 16 f32 scales (the
+// absmax of the block the group lies in, per row) followed by group/8 lines of codes. Code line l of a group holds
+// 8 columns of the 16 rows, row j in the 32-bit word j: its low half has the codes of columns 8l, 8l+2, 8l+4, 8l+6
+// (4 bits each, from bit 0 up), its high half those of 8l+1, 8l+3, 8l+5, 8l+7. Shifting a line right by 4p bits
+// puts column 8l+2p in bits 0-3 of every dword (a `vpermps` index into the code book) and, read as 16-bit words,
+// the pair (8l+2p, 8l+2p+1) in bits 0-3 of each word (a `vpermw` index), which is the pair order of an AMX B tile.
+
+/// Bytes of one 16-row tile of the 4-bit layout.
+size_t ok_q4_tile_bytes(size_t cols, size_t group);
+
+/// Repacks bitsandbytes 4-bit codes (the [rows, cols] matrix flattened row-major, two codes per byte, the first in
+/// the high nibble; `absmax` one float per `block` consecutive elements) into the packed layout at `dst`, tiles
+/// [t0, t1). Requires cols % group == 0 and block % group == 0, so a group never straddles a block.
+void ok_q4_repack(const uint8_t *codes, const float *absmax, size_t rows, size_t cols, size_t block, size_t group,
+                  size_t t0, size_t t1, uint8_t *dst);
+
+/// y[t * ldy + r] = Σ_c x[t * ldx + c] · codebook[q[r, c]] · scale[r, group(c)] (+ bias[r]) for the rows of tiles
+/// [t0, t1), exact f32 (FMA), tokens 4 at a time against each tile.
+void ok_q4_f32_tiles(const uint8_t *w, size_t cols, size_t group, size_t rows, const float *codebook,
+                     const float *x, size_t ldx, int tokens, size_t t0, size_t t1, const float *bias, float *y,
+                     size_t ldy);
+
+/// Converts x[tokens, k] to bf16 rows (round to nearest even) at xb[t * k + c], zero rows up to a whole 16 tokens.
+void ok_q4_pack_x_bf16(const float *x, size_t ldx, int tokens, size_t k, uint16_t *xb);
+
+/// bf16 products on AMX tiles, f32 sums: each pair of row tiles is dequantized (code · scale, rounded to bf16) into
+/// per-thread scratch in B-tile order, then multiplied with every token tile of `xb` (from `ok_q4_pack_x_bf16`).
+/// Returns false (computing nothing) if AMX bf16 is unavailable or scratch cannot be allocated.
+bool ok_q4_amx_tiles(const uint8_t *w, size_t cols, size_t group, size_t rows, const float *codebook,
+                     const uint16_t *xb, int tokens, size_t t0, size_t t1, const float *bias, float *y, size_t ldy);
+
+/// Dequantizes rows [r0, r1) of bitsandbytes-layout 4-bit codes (see `ok_q4_repack`) to f32 rows dst[(r − r0) * cols + c].
+void ok_q4_dequant_flat(const uint8_t *codes, const float *absmax, const float *codebook, size_t cols, size_t block,
+                        size_t r0, size_t r1, float *dst);
+
 // MARK: - Row kernels (f32)
 
 float ok_dot(const float *a, const float *b, size_t n);
@@ -177,6 +287,8 @@ void ok_rope_heads(float *x, size_t heads, size_t stride, const float *cos_table
 /// Reads `bytes` (a multiple of 256) from a 64-byte aligned buffer; returns a value that depends on every byte
 /// so the read cannot be optimised away.
 float ok_stream_read(const void *p, size_t bytes);
+/// The same with software prefetch far ahead into L2 and near into L1 (as the quantized decode kernels do).
+float ok_stream_read_prefetched(const void *p, size_t bytes);
 
 #ifdef __cplusplus
 }
