@@ -24,12 +24,12 @@ public enum QuantBinding {
         let stored = try CheckpointQuantization.parse(quantization, file: configFile)
         if let stored, quantizeAtLoad != nil { throw .alreadyQuantized(file: configFile, method: stored.summary) }
         switch stored {
-        case .origami(let spec): return Choice(binder: OrigamiQuantizedBinder(spec: spec), summary: spec.summary)
+        case .origami(let spec): return Choice(binder: FastKernelBinder(OrigamiQuantizedBinder(spec: spec)), summary: spec.summary)
         case .bitsAndBytes(let config):
-            return Choice(binder: try BitsAndBytesBinder(checkpoint: checkpoint, config: config), summary: config.summary)
+            return Choice(binder: FastKernelBinder(try BitsAndBytesBinder(checkpoint: checkpoint, config: config)), summary: config.summary)
         case nil:
             guard let spec = quantizeAtLoad else { return Choice(binder: DenseBinder(), summary: nil) }
-            return Choice(binder: QuantizeAtLoadBinder(spec: spec), summary: spec.summary + " (quantized at load)")
+            return Choice(binder: FastKernelBinder(QuantizeAtLoadBinder(spec: spec)), summary: spec.summary + " (quantized at load)")
         }
     }
 }
