@@ -42,7 +42,8 @@ public enum Ops {
                                   outFeatures: outFeatures, bias: bias, y: y, precision: context.matmulPrecision, pool: context.pool)
             return
         }
-        context.parallelChunks(outFeatures, minChunk: 256) { cols in
+        // One wide band per thread: long rows keep the per-row conversion and axpy calls cheap relative to the work.
+        context.parallelChunks(outFeatures, minChunk: max(256, (outFeatures + context.threads - 1) / context.threads)) { cols in
             let width = cols.count
             let row = FloatBuffer(count: width)   // [width] one weight row's band, as F32
             for t in 0..<tokens {
