@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "origami",
             dependencies: [
-                "OrigamiRuntime", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
+                "OrigamiRuntime", "OrigamiModels", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

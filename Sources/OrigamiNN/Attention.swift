@@ -54,6 +54,14 @@ public struct Attention: Sendable {
         self.scale = scale ?? 1 / Float(headDim).squareRoot()
     }
 
+    /// Every linear layer, in the order they run.
+    public var linears: [Linear] {
+        switch projection {
+        case .separate(let q, let k, let v): [q, k, v, output]
+        case .fused(let qkv, _): [qkv, output]
+        }
+    }
+
     /// x: `[T, hidden]` at positions `cache.length ..< cache.length + T` → out: `[T, hidden]`. Writes this layer's
     /// keys and values into the cache; the caller advances `cache.length` once every layer has run.
     public func callAsFunction(_ x: UnsafePointer<Float>, tokens t: Int, layer: Int, cache: KVCache,

@@ -24,6 +24,9 @@ public struct DecoderBlock: Sendable {
         self.mlp = mlp
     }
 
+    /// Every linear layer of the block, attention's then the MLP's.
+    public var linears: [Linear] { attention.linears + mlp.linears }
+
     /// x: `[T, hidden]`, updated in place.
     public func callAsFunction(_ x: UnsafeMutablePointer<Float>, tokens t: Int, hidden: Int, layer: Int, cache: KVCache,
                                rope: (cos: FloatBuffer, sin: FloatBuffer)?, context: ComputeContext)

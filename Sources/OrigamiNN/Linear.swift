@@ -10,9 +10,17 @@ public protocol LinearWeight: Sendable {
     var storageBytes: Int { get }
     /// A short name of the format, e.g. "F16".
     var formatName: String { get }
+    /// The byte ranges of file mappings that `multiply` reads, so that placement can read a streamed layer ahead
+    /// and release it after use. Bytes a weight holds elsewhere (heap buffers made at load) are left out: those
+    /// cannot be released and count as resident. Defaults to none.
+    var mappedRanges: [MappedRange] { get }
     /// `y[tokens, out] = x[tokens, in] · Wᵀ (+ bias[out])`.
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                   context: ComputeContext)
+}
+
+extension LinearWeight {
+    public var mappedRanges: [MappedRange] { [] }
 }
 
 /// A dense weight used in place from its storage (normally the checkpoint's memory mapping), stored `[out, in]`
@@ -34,6 +42,7 @@ public struct DenseWeight: LinearWeight {
     public var outFeatures: Int { view.shape[transposed ? 1 : 0] }
     public var storageBytes: Int { view.byteCount }
     public var formatName: String { view.dtype.rawValue }
+    public var mappedRanges: [MappedRange] { view.mappedRange.map { [$0] } ?? [] }
 
     public func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                          context: ComputeContext)

@@ -3,6 +3,14 @@ public enum MLP: Sendable {
     case gated(gate: Linear, up: Linear, down: Linear, activation: Activation)
     case plain(up: Linear, down: Linear, activation: Activation)
 
+    /// Every linear layer, in the order they run.
+    public var linears: [Linear] {
+        switch self {
+        case .gated(let g, let u, let d, _): [g, u, d]
+        case .plain(let u, let d, _): [u, d]
+        }
+    }
+
     /// x: `[T, hidden]` → out: `[T, hidden]`.
     public func callAsFunction(_ x: UnsafePointer<Float>, tokens t: Int, into out: UnsafeMutablePointer<Float>, context: ComputeContext) {
         switch self {
