@@ -65,6 +65,8 @@ let package = Package(
         .testTarget(
             name: "OrigamiModelsTests", dependencies: ["OrigamiRuntime", "OrigamiModels", "OrigamiNN", "OrigamiFormats"],
             swiftSettings: strict),
-        .testTarget(name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats"], swiftSettings: strict),
+        .testTarget(
+            name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats", "OrigamiTensor"],
+            swiftSettings: strict),
     ]
 )

@@ -35,4 +35,14 @@ public enum ForwardStage: Hashable, Sendable {
 public protocol ForwardHooks: Sendable {
     func willRun(_ stage: ForwardStage)
     func didRun(_ stage: ForwardStage)
+    /// The block to run in place of block `index`, called after `willRun(.block(index))`: the same weights, read
+    /// into another buffer (see `LinearWeight.relocated`). nil: run the model's own.
+    func block(_ index: Int) -> DecoderBlock?
+    /// The LM head and project_out to run in place of the model's, called after `willRun(.head)`.
+    func head() -> (lmHead: Linear, projectOut: Linear?)?
+}
+
+extension ForwardHooks {
+    public func block(_ index: Int) -> DecoderBlock? { nil }
+    public func head() -> (lmHead: Linear, projectOut: Linear?)? { nil }
 }

@@ -73,13 +73,15 @@ public final class DecoderModel: CausalLM {
         let rope = rotary?.tables(positions: start..<(start + t))
         for (l, block) in blocks.enumerated() {
             hooks?.willRun(.block(l))
-            block(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
+            let run = hooks?.block(l) ?? block
+            run(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
             hooks?.didRun(.block(l))
         }
         cache.length += t
 
         hooks?.willRun(.head)
         defer { hooks?.didRun(.head) }
+        let (lmHead, projectOut) = hooks?.head() ?? (lmHead, projectOut)
         let rows = selection == .last ? 1 : t
         let first = t - rows
         let h = FloatBuffer(count: rows * hidden)   // [rows, hidden]

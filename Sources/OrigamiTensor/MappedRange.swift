@@ -1,5 +1,5 @@
 /// A byte range of a memory-mapped file: what a weight reads, so that placement can read it ahead and release it.
-public struct MappedRange: Sendable, Equatable {
+public struct MappedRange: Sendable, Hashable {
     public let file: MappedFile
     /// Offset from the start of the file (and of the mapping).
     public let offset: Int
@@ -13,6 +13,12 @@ public struct MappedRange: Sendable, Equatable {
 
     public static func == (a: MappedRange, b: MappedRange) -> Bool {
         a.file === b.file && a.offset == b.offset && a.count == b.count
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ObjectIdentifier(file))
+        hasher.combine(offset)
+        hasher.combine(count)
     }
 }
 

@@ -50,20 +50,23 @@ struct Bench: ParsableCommand {
             if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K[\(stage)]".utf8)) }
         }
         let capacity = max(prompt, gen) + 1
-        var disk: DiskProbe.Result?
-        if placement.isActive || diskProbe {
-            progress("disk read bandwidth")
-            disk = DiskProbe.measure(paths: loaded.checkpoint.files.map(\.path))
-        }
         if compareStreaming {
-            try compare(loaded, context: context, capacity: capacity, disk: disk, progress: progress)
+            try compare(loaded, context: context, capacity: capacity, progress: progress)
             return
         }
         let (model, placed) = try placement.apply(to: loaded, kvCapacity: capacity, tokens: prompt, logitsRows: 1, quiet: json)
+        let probe = placement.isActive || diskProbe ? probeFiles(loaded, placed) : []
+        var probes: [DiskProbe.Result] = []
+        if !probe.isEmpty, let d = DiskProbe.measure(paths: probe) { probes.append(d) }
         let r = Benchmark.run(model: model, promptTokens: prompt, generatedTokens: gen, repetitions: repetitions,
                               context: context, loadSeconds: loaded.loadSeconds, fileBytes: loaded.checkpoint.fileBytes,
                               progress: progress)
+        if !probe.isEmpty {
+            progress("disk read bandwidth")
+            if let d = DiskProbe.measure(paths: probe) { probes.append(d) }
+        }
         if isTTY { note("") }
+        let disk = DiskProbe.mean(probes)
         let streamed = placed?.streamedBytesPerPass ?? 0
         let diskRoof = disk.map { streamed > 0 ? $0.bytesPerSecond / Double(streamed) : 0 } ?? 0
         let c = loaded.config
@@ -81,6 +84,7 @@ struct Bench: ParsableCommand {
             if let placed { out["placement"] = placed.json }
             if let disk {
                 out["disk"] = ["read_bytes_per_s": disk.bytesPerSecond, "method": disk.method, "bytes_read": disk.bytesRead,
+                               "probes_bytes_per_s": probes.map(\.bytesPerSecond),
                                "streamed_bytes_per_token": streamed, "disk_roofline_tokens_per_s": diskRoof,
                                "disk_roofline_fraction": diskRoof > 0 ? r.generationTokensPerSecond.mean / diskRoof : 0]
             }
@@ -97,10 +101,16 @@ struct Bench: ParsableCommand {
                      r.bandwidthBytesPerSecond / 1e9, formatBytes(r.weightBytesPerToken), r.rooflineTokensPerSecond,
                      r.rooflineFraction * 100))
         if let disk {
-            print(String(format: "disk        %.2f GB/s sequential read (%@)", disk.bytesPerSecond / 1e9, disk.method))
+            print(String(format: "disk        %.2f GB/s sequential read (%@; mean of before and after: %@)", disk.bytesPerSecond / 1e9,
+                         disk.method, probes.map { String(format: "%.2f", $0.bytesPerSecond / 1e9) }.joined(separator: ", ")))
             if streamed > 0 {
                 print(String(format: "streaming   %@ per token ⇒ disk roofline %.3f tok/s; tg reaches %.0f%%",
                              formatDecimalBytes(streamed), diskRoof, r.generationTokensPerSecond.mean / diskRoof * 100))
+                if let s = (model as? PlacedModel)?.streamer?.statistics {
+                    print(String(format: "            %d layers streamed (%d through slots, %d through the page cache); waited %.2f s for reads, %.2f s releasing; reads took %.2f s (%.2f GB/s)",
+                                 s.releasedUnits, s.slotUnits, s.pageCacheUnits, s.waitSeconds, s.releaseSeconds,
+                                 s.readSeconds, Double(s.readBytes) / max(1e-9, s.readSeconds) / 1e9))
+                }
             }
         }
     }
@@ -115,11 +125,13 @@ struct Bench: ParsableCommand {
     }
 
     /// Read-ahead on, read-ahead off, plain mmap: each from a cold page cache, each with its own peak RSS.
-    func compare(_ loaded: LoadedModel, context: ComputeContext, capacity: Int, disk: DiskProbe.Result?,
-                 progress: @escaping (String) -> Void) throws
-    {
-        let modes: [(name: String, prefetch: Bool?)] = [
-            ("streamed, read-ahead", true), ("streamed, no read-ahead", false), ("plain mmap, no budget", nil),
+    func compare(_ loaded: LoadedModel, context: ComputeContext, capacity: Int, progress: @escaping (String) -> Void) throws {
+        var probes: [DiskProbe.Result] = []
+        var probe: [String] = []
+        let modes: [(name: String, prefetch: Bool?, mode: LayerStreamer.Mode)] = [
+            ("slots, read-ahead", true, .direct), ("slots, no read-ahead", false, .direct),
+            ("page cache, read-ahead", true, .pageCache), ("page cache, no read-ahead", false, .pageCache),
+            ("plain mmap, no budget", nil, .direct),
         ]
         var results: [ModeResult] = []
         for mode in modes {
@@ -129,7 +141,7 @@ struct Bench: ParsableCommand {
             var placed: RuntimePlacement?
             if let prefetch = mode.prefetch {
                 (model, placed) = try placement.apply(to: loaded, kvCapacity: capacity, tokens: prompt, logitsRows: 1,
-                                                      prefetch: prefetch, quiet: json || prefetch == false)
+                                                      prefetch: prefetch, mode: mode.mode, quiet: json || !results.isEmpty)
             } else {
                 model = loaded.model
             }
@@ -142,18 +154,27 @@ struct Bench: ParsableCommand {
                                   context: context, loadSeconds: loaded.loadSeconds, fileBytes: loaded.checkpoint.fileBytes) {
                 progress("\(mode.name): \($0)")
             }
+            if probe.isEmpty {
+                probe = probeFiles(loaded, placed)
+                progress("disk read bandwidth")
+                if let d = DiskProbe.measure(paths: probe) { probes.append(d) }
+            }
             let wait = (model as? PlacedModel)?.streamer?.statistics.waitSeconds
             results.append(ModeResult(name: mode.name, firstTokenSeconds: first, report: r,
                                       streamedBytesPerToken: placed?.streamedBytesPerPass ?? 0, waitSeconds: wait))
         }
         for f in loaded.checkpoint.files { Pages.dropCache(f.mapping) }
+        progress("disk read bandwidth")
+        if let d = DiskProbe.measure(paths: probe) { probes.append(d) }
         if isatty(2) != 0 { note("") }
+        let disk = DiskProbe.mean(probes)
         let bandwidth = disk?.bytesPerSecond ?? 0
         func roof(_ m: ModeResult) -> Double { m.streamedBytesPerToken > 0 && bandwidth > 0 ? bandwidth / Double(m.streamedBytesPerToken) : 0 }
         if json {
             print(try jsonString([
                 "model": modelOptions.modelDirectory, "budget": placement.maxMemory ?? "",
-                "disk": ["read_bytes_per_s": bandwidth, "method": disk?.method ?? "none"],
+                "disk": ["read_bytes_per_s": bandwidth, "method": disk?.method ?? "none",
+                         "probes_bytes_per_s": probes.map(\.bytesPerSecond)],
                 "file_bytes": loaded.checkpoint.fileBytes,
                 "modes": results.map { m -> [String: Any] in
                     [
@@ -169,7 +190,8 @@ struct Bench: ParsableCommand {
             return
         }
         print("model       \(modelOptions.modelDirectory), \(formatDecimalBytes(loaded.checkpoint.fileBytes)) of weights")
-        print(String(format: "disk        %.2f GB/s sequential read (%@)", bandwidth / 1e9, disk?.method ?? "not measured"))
+        print(String(format: "disk        %.2f GB/s sequential read (%@; mean of before and after: %@)", bandwidth / 1e9,
+                     disk?.method ?? "not measured", probes.map { String(format: "%.2f", $0.bytesPerSecond / 1e9) }.joined(separator: ", ")))
         print("mode                       first token  tg tok/s         peak RSS    streamed/token  disk roofline")
         for m in results {
             let r = roof(m)
@@ -180,5 +202,14 @@ struct Bench: ParsableCommand {
                   + formatDecimalBytes(m.report.peakResidentBytes).leftPad(10) + "  "
                   + (m.streamedBytesPerToken > 0 ? formatDecimalBytes(m.streamedBytesPerToken) : "-").leftPad(14) + "  " + roofText)
         }
+    }
+
+    /// The files a disk probe reads: those of the streamed units, in forward order (what a token reads), else all.
+    func probeFiles(_ loaded: LoadedModel, _ placed: RuntimePlacement?) -> [String] {
+        var paths: [String] = []
+        for u in placed?.streamedUnits ?? [] where !u.sparse {
+            for r in u.ranges where !paths.contains(r.file.path) { paths.append(r.file.path) }
+        }
+        return paths.isEmpty ? loaded.checkpoint.files.map(\.path) : paths
     }
 }

@@ -55,7 +55,13 @@ struct PlacementOptions: ParsableArguments {
     @Flag(help: "Stream without reading the next layer ahead on a background thread (for comparison).")
     var noPrefetch = false
 
+    @Option(help: "How streamed layers are read: direct (O_DIRECT into the layer's own addresses; falls back per layer) or page-cache.")
+    var streaming: String = "direct"
+
     func validate() throws {
+        guard LayerStreamer.Mode(rawValue: streaming) != nil else {
+            throw ValidationError("--streaming must be direct or page-cache, not '\(streaming)'")
+        }
         for (name, value) in [("--max-memory", maxMemory), ("--gpu-memory", gpuMemory)] {
             if let value {
                 do { _ = try ByteSize.parse(value) } catch { throw ValidationError("\(name): \(error)") }
@@ -71,9 +77,9 @@ struct PlacementOptions: ParsableArguments {
     ///   - kvCapacity: positions of KV cache the command will allocate.
     ///   - tokens: the most tokens one forward pass will run.
     ///   - logitsRows: rows of logits that pass returns.
-    ///   - prefetch: overrides `--no-prefetch`.
+    ///   - prefetch: overrides `--no-prefetch`; `mode` overrides `--streaming`.
     func apply(to loaded: LoadedModel, kvCapacity: Int, tokens: Int, logitsRows: Int, prefetch: Bool? = nil,
-               quiet: Bool = false) throws -> (any CausalLM, RuntimePlacement?)
+               mode: LayerStreamer.Mode? = nil, quiet: Bool = false) throws -> (any CausalLM, RuntimePlacement?)
     {
         guard isActive else { return (loaded.model, nil) }
         let c = loaded.config
@@ -82,6 +88,7 @@ struct PlacementOptions: ParsableArguments {
         let budget = try maxMemory.map { try ByteSize.parse($0) } ?? Int.max / 4
         let placed = try PlacedModel.place(
             loaded.model, budget: budget, gpu: try gpuMemory.map { try ByteSize.parse($0) }, prefetch: prefetch ?? !noPrefetch,
+            mode: mode ?? LayerStreamer.Mode(rawValue: streaming) ?? .direct,
             kvCacheBytes: kv, activationBytes: RuntimePlacement.activationBytes(c, tokens: tokens, logitsRows: logitsRows))
         if !quiet {
             for line in placed.placement.describe() { note("[placement] " + line) }

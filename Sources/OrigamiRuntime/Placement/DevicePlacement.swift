@@ -18,11 +18,14 @@ public struct PlacementUnit: Sendable, Equatable {
     /// Bytes of KV cache the unit owns (a block's keys and values); it lives with the unit on GPU or in RAM, and in
     /// RAM when the unit is on disk.
     public var kvBytes: Int
+    /// Bytes the unit holds in RAM while it streams: its weights, or nothing for a table read by row lookups.
+    public var streamedBytes: Int
 
-    public init(stage: ForwardStage, weightBytes: Int, kvBytes: Int = 0) {
+    public init(stage: ForwardStage, weightBytes: Int, kvBytes: Int = 0, streamedBytes: Int? = nil) {
         self.stage = stage
         self.weightBytes = weightBytes
         self.kvBytes = kvBytes
+        self.streamedBytes = streamedBytes ?? weightBytes
     }
 }
 
@@ -91,7 +94,7 @@ public struct DevicePlacement: Sendable, Equatable {
         let rest = Array(units[next...])
         func ramNeed(_ k: Int) -> (need: Int, window: Int) {
             let inRAM = rest.prefix(k), onDisk = rest.dropFirst(k)
-            let window = onDisk.isEmpty ? 0 : windowUnits * (onDisk.map(\.weightBytes).max() ?? 0)
+            let window = onDisk.isEmpty ? 0 : windowUnits * (onDisk.map(\.streamedBytes).max() ?? 0)
             let need = inRAM.reduce(0) { $0 + $1.weightBytes + $1.kvBytes } + onDisk.reduce(0) { $0 + $1.kvBytes } + window
             return (need, window)
         }

@@ -17,25 +17,34 @@ public enum DiskProbe {
         public var method: String
     }
 
-    /// Reads up to `bytes` from `paths` in order, `chunk` bytes per request, with two requests in flight (two
-    /// threads, each reading every other chunk), as read-ahead keeps the device busy.
+    /// Reads up to `bytes` from `paths` in order, once, `chunk` bytes per request, with two requests in flight (two
+    /// threads, each reading every other chunk), as the layer streamer reads.
     ///
     /// O_DIRECT reads come from the device whatever the page cache holds; where it is refused, the files are dropped
-    /// from the page cache first and after. Best of `repeats` passes (the machine is shared; the disk's bandwidth moves).
+    /// from the page cache first and after. No byte is read twice: on a virtual machine a second pass over the same
+    /// bytes can come from the host's cache and measure RAM, not the disk. Pass the files a run streams, so that
+    /// the probe reads what the run reads.
     /// - Returns: nil when nothing could be read.
-    public static func measure(paths: [String], bytes: Int = 2 << 30, chunk: Int = 8 << 20, repeats: Int = 2) -> Result? {
-        guard let buffers = try? [AlignedBuffer(byteCount: chunk, zeroed: false), AlignedBuffer(byteCount: chunk, zeroed: false)] else {
+    public static func measure(paths: [String], bytes: Int = 4 << 30, chunk: Int = 8 << 20) -> Result? {
+        // At least 2 MiB, so that AlignedBuffer aligns them for O_DIRECT (small buffers are only cache-line aligned).
+        let size = max(chunk, 2 << 20)
+        guard let buffers = try? [AlignedBuffer(byteCount: size, zeroed: false), AlignedBuffer(byteCount: size, zeroed: false)] else {
             return nil
         }
-        var best: Result?
-        for _ in 0..<max(1, repeats) {
-            guard let r = pass(paths: paths, bytes: bytes, chunk: chunk, buffers: buffers) else { return best }
-            if best == nil || r.bytesPerSecond > best!.bytesPerSecond { best = r }
-        }
-        return best
+        return pass(paths: paths, bytes: bytes, chunk: chunk, buffers: buffers, direct: true)
+            ?? pass(paths: paths, bytes: bytes, chunk: chunk, buffers: buffers, direct: false)
     }
 
-    private static func pass(paths: [String], bytes: Int, chunk: Int, buffers: [AlignedBuffer]) -> Result? {
+    /// The bandwidth over several probes (total bytes ÷ total seconds); nil for none.
+    public static func mean(_ results: [Result]) -> Result? {
+        guard let first = results.first else { return nil }
+        let bytes = results.reduce(0) { $0 + $1.bytesRead }
+        let seconds = results.reduce(0.0) { $0 + Double($1.bytesRead) / $1.bytesPerSecond }
+        return Result(bytesPerSecond: Double(bytes) / seconds, bytesRead: bytes, method: first.method)
+    }
+
+    /// One pass; a direct pass that reads nothing (O_DIRECT refused at open or at read) returns nil.
+    private static func pass(paths: [String], bytes: Int, chunk: Int, buffers: [AlignedBuffer], direct wantDirect: Bool) -> Result? {
         // Every (file, offset) request of the pass, whole chunks only, so that O_DIRECT's alignment rules hold.
         var requests: [(path: String, offset: Int)] = []
         var planned = 0
@@ -51,7 +60,8 @@ public enum DiskProbe {
         }
         guard !requests.isEmpty else { return nil }
         let plan = requests
-        let direct = openAll(paths: Set(plan.map(\.path)), direct: true)
+        let direct = wantDirect ? openAll(paths: Set(plan.map(\.path)), direct: true) : nil
+        if wantDirect && direct == nil { return nil }
         let fds = direct ?? openAll(paths: Set(plan.map(\.path)), direct: false) ?? [:]
         defer { for fd in fds.values { close(fd) } }
         if direct == nil { for fd in fds.values { dropCache(fd) } }

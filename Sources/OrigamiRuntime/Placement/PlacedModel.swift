@@ -14,7 +14,7 @@ public final class PlacedModel: CausalLM {
         self.base = base
         self.placement = placement
         let streamed = placement.streamedUnits
-        streamer = streamed.isEmpty ? nil : LayerStreamer(units: streamed, prefetch: placement.prefetch)
+        streamer = streamed.isEmpty ? nil : LayerStreamer(model: base, units: streamed, prefetch: placement.prefetch, mode: placement.mode)
     }
 
     /// Places `model` under `budget` bytes of resident set.
@@ -24,15 +24,16 @@ public final class PlacedModel: CausalLM {
     ///   - activationBytes: its largest forward pass's scratch (`RuntimePlacement.activationBytes`).
     ///   - baseline: the process's resident set now (`SystemInfo.residentBytes()` by default).
     /// - Throws: `PlanError.unsupportedModel` for a model that is not a `DecoderModel`, `.budgetTooSmall`.
-    public static func place(_ model: any CausalLM, budget: Int, gpu: Int? = nil, prefetch: Bool = true, kvCacheBytes: Int,
-                             activationBytes: Int, baseline: Int = SystemInfo.residentBytes()) throws(PlanError) -> PlacedModel
+    public static func place(_ model: any CausalLM, budget: Int, gpu: Int? = nil, prefetch: Bool = true,
+                             mode: LayerStreamer.Mode = .direct, kvCacheBytes: Int, activationBytes: Int,
+                             baseline: Int = SystemInfo.residentBytes()) throws(PlanError) -> PlacedModel
     {
         guard let decoder = model as? DecoderModel else {
             throw .unsupportedModel("placement needs a decoder model, found \(type(of: model))")
         }
         let reserve = MemoryReserve(baseline: baseline, kvCache: kvCacheBytes, activations: activationBytes)
         let placement = try RuntimePlacement.plan(units: ModelUnit.of(decoder), budget: budget, gpu: gpu, reserve: reserve,
-                                                  prefetch: prefetch)
+                                                  prefetch: prefetch, mode: mode)
         return PlacedModel(base: decoder, placement: placement)
     }
 

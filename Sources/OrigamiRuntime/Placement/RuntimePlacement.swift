@@ -28,14 +28,16 @@ public struct MemoryReserve: Sendable, Equatable {
 /// The placement of a loaded model's units under a RAM budget (`--max-memory`), and optionally over a planned GPU
 /// (`--gpu-memory`, printed but not executed: there is no GPU backend).
 ///
-/// Units that fit stay resident (their mapped pages stay in the process); the rest are streamed from the checkpoint
-/// by `LayerStreamer`. The budget is the process's resident set: the reserve, the resident units' bytes, and the
+/// Units that fit stay resident (their mapped pages stay in the process), layers first in forward order, the token
+/// table last; the rest are streamed from the checkpoint by `LayerStreamer`. The budget is the process's resident set: the reserve, the resident units' bytes, and the
 /// streaming window (the unit being computed plus the one being read ahead, or just the one without read-ahead).
 public struct RuntimePlacement: Sendable {
     public let units: [ModelUnit]
     public let budget: Int
     public let reserve: MemoryReserve
     public let prefetch: Bool
+    /// How streamed units are read: O_DIRECT into their own addresses, or through the page cache.
+    public let mode: LayerStreamer.Mode
     /// What runs: units in RAM (resident) or on disk (streamed).
     public let executed: DevicePlacement
     /// With `--gpu-memory`: the same units over GPU, RAM and disk.
@@ -62,14 +64,13 @@ public struct RuntimePlacement: Sendable {
     ///     the computing thread (one).
     /// - Throws: `PlanError.budgetTooSmall` when even streaming every unit does not fit.
     public static func plan(units: [ModelUnit], budget: Int, gpu: Int? = nil, reserve: MemoryReserve,
-                            prefetch: Bool = true) throws(PlanError) -> RuntimePlacement
+                            prefetch: Bool = true, mode: LayerStreamer.Mode = .direct) throws(PlanError) -> RuntimePlacement
     {
         var reserve = reserve
         reserve.heapWeights = units.reduce(0) { $0 + $1.heapBytes }
-        let placementUnits = units.map { PlacementUnit(stage: $0.stage, weightBytes: $0.mappedBytes) }
         let window = prefetch ? 2 : 1
         let available = budget - reserve.total
-        let executed = DevicePlacement.fill(placementUnits, gpu: nil, ram: max(0, available), disk: nil, windowUnits: window)
+        let executed = fill(units, gpu: nil, ram: max(0, available), window: window)
         guard executed.fits, available >= 0 else {
             let largest = units.filter { !$0.sparse }.map(\.mappedBytes).max() ?? 0
             let minimum = reserve.total + window * largest
@@ -79,8 +80,27 @@ public struct RuntimePlacement: Sendable {
                     + "activations \(formatDecimalBytes(reserve.activations)), heap weights \(formatDecimalBytes(reserve.heapWeights)), "
                     + "margin \(formatDecimalBytes(reserve.margin)), \(window) × the largest layer \(formatDecimalBytes(largest))")
         }
-        let planned = gpu.map { DevicePlacement.fill(placementUnits, gpu: $0, ram: max(0, available), disk: nil, windowUnits: window) }
-        return RuntimePlacement(units: units, budget: budget, reserve: reserve, prefetch: prefetch, executed: executed, planned: planned)
+        let planned = gpu.map { fill(units, gpu: $0, ram: max(0, available), window: window) }
+        return RuntimePlacement(units: units, budget: budget, reserve: reserve, prefetch: prefetch, mode: mode, executed: executed,
+                                planned: planned)
+    }
+
+    /// `DevicePlacement.fill` with the units read whole first, in forward order, and the sparse ones (the token table)
+    /// last: streaming a table costs a few rows per token, streaming a layer all of it, so the budget goes to layers
+    /// first. A sparse unit whose bytes a resident unit already holds (a tied table) is resident with it, so that
+    /// releasing it never takes pages from under the head.
+    static func fill(_ units: [ModelUnit], gpu: Int?, ram: Int, window: Int) -> DevicePlacement {
+        let order = units.indices.filter { !units[$0].sparse } + units.indices.filter { units[$0].sparse }
+        let placementUnits = units.map { PlacementUnit(stage: $0.stage, weightBytes: $0.mappedBytes, streamedBytes: $0.sparse ? 0 : $0.mappedBytes) }
+        let filled = DevicePlacement.fill(order.map { placementUnits[$0] }, gpu: gpu, ram: ram, disk: nil, windowUnits: window)
+        var devices = [DeviceKind](repeating: .disk, count: units.count)
+        for (k, i) in order.enumerated() { devices[i] = filled.devices[k] }
+        let held = Set(units.indices.filter { devices[$0] != .disk }.flatMap { units[$0].tensorRanges })
+        for i in units.indices where units[i].sparse && devices[i] == .disk && units[i].tensorRanges.allSatisfy(held.contains) {
+            devices[i] = .ram
+        }
+        return DevicePlacement(units: placementUnits, devices: devices, capacity: filled.capacity, streamingWindow: filled.streamingWindow,
+                               fits: filled.fits, problem: filled.problem)
     }
 
     /// Bytes of F32 scratch one forward pass of `tokens` tokens allocates at its peak, returning `logitsRows` rows of
@@ -113,8 +133,8 @@ public struct RuntimePlacement: Sendable {
         }
         if let l = line("resident in RAM:", executed, .ram) { lines.append(l) }
         if let l = line("streamed from disk:", executed, .disk) {
-            lines.append(l + ", \(formatDecimalBytes(streamedBytesPerPass)) read per token, read-ahead "
-                         + (prefetch ? "on" : "off") + ", window \(formatDecimalBytes(executed.streamingWindow))")
+            lines.append(l + ", \(formatDecimalBytes(streamedBytesPerPass)) read per token (\(mode.rawValue), read-ahead "
+                         + (prefetch ? "on" : "off") + ", window \(formatDecimalBytes(executed.streamingWindow)))")
         }
         return lines
     }
@@ -131,7 +151,7 @@ public struct RuntimePlacement: Sendable {
             return out
         }
         var out: [String: Any] = [
-            "budget_bytes": budget, "prefetch": prefetch, "streamed_bytes_per_token": streamedBytesPerPass,
+            "budget_bytes": budget, "prefetch": prefetch, "streaming_mode": mode.rawValue, "streamed_bytes_per_token": streamedBytesPerPass,
             "resident_bytes": residentBytes, "streaming_window_bytes": executed.streamingWindow,
             "reserve": ["baseline": reserve.baseline, "kv_cache": reserve.kvCache, "activations": reserve.activations,
                         "heap_weights": reserve.heapWeights, "margin": reserve.margin],
