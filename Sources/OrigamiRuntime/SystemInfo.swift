@@ -21,7 +21,8 @@ public enum SystemInfo {
     static func statusField(_ name: String) -> Int {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in s.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let digits = line.split(separator: " ").compactMap { Int($0) }
+            // "VmHWM:\t   1234 kB": a tab, then spaces padding to 8 digits, so from 10 GB on there are no spaces.
+            let digits = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
             return (digits.first ?? 0) * 1024
         }
         return 0

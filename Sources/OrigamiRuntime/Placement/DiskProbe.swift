@@ -18,7 +18,7 @@ public enum DiskProbe {
     }
 
     /// Reads up to `bytes` from `paths` in order, once, `chunk` bytes per request, with two requests in flight (two
-    /// threads, each reading every other chunk), as the layer streamer reads.
+    /// threads, each reading every other chunk): the requests the layer streamer makes (8 MiB, two in flight).
     ///
     /// O_DIRECT reads come from the device whatever the page cache holds; where it is refused, the files are dropped
     /// from the page cache first and after. No byte is read twice: on a virtual machine a second pass over the same
