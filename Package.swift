@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "origami",
             dependencies: [
-                "OrigamiRuntime", "OrigamiQuant", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
+                "OrigamiRuntime", "OrigamiQuant", "OrigamiModels", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -66,6 +66,8 @@ let package = Package(
         .testTarget(
             name: "OrigamiModelsTests", dependencies: ["OrigamiRuntime", "OrigamiModels", "OrigamiNN", "OrigamiFormats"],
             swiftSettings: strict),
-        .testTarget(name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats"], swiftSettings: strict),
+        .testTarget(
+            name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats", "OrigamiTensor"],
+            swiftSettings: strict),
     ]
 )

@@ -19,3 +19,30 @@ public protocol CausalLM: AnyObject, Sendable {
     /// Bytes of weights read for every token decoded (what bounds decode speed).
     var weightBytesPerToken: Int { get }
 }
+
+/// A stage of a forward pass, and the unit that placement keeps resident or streams from disk.
+public enum ForwardStage: Hashable, Sendable {
+    /// Token lookup, learned positions, the embedding norm, OPT's project_in.
+    case embeddings
+    case block(Int)
+    /// Final norm, OPT's project_out, the LM head.
+    case head
+}
+
+/// Called around each stage of a forward pass, on the thread running it. Placement uses it to read the next
+/// layer's weights ahead while the current one computes and to release them once used, without the forward pass
+/// knowing anything about memory.
+public protocol ForwardHooks: Sendable {
+    func willRun(_ stage: ForwardStage)
+    func didRun(_ stage: ForwardStage)
+    /// The block to run in place of block `index`, called after `willRun(.block(index))`: the same weights, read
+    /// into another buffer (see `LinearWeight.relocated`). nil: run the model's own.
+    func block(_ index: Int) -> DecoderBlock?
+    /// The LM head and project_out to run in place of the model's, called after `willRun(.head)`.
+    func head() -> (lmHead: Linear, projectOut: Linear?)?
+}
+
+extension ForwardHooks {
+    public func block(_ index: Int) -> DecoderBlock? { nil }
+    public func head() -> (lmHead: Linear, projectOut: Linear?)? { nil }
+}

@@ -39,26 +39,23 @@ public final class DecoderModel: CausalLM {
     }
 
     public var weightBytesPerToken: Int {
-        var total = lmHead.weight.storageBytes + (projectIn?.weight.storageBytes ?? 0) + (projectOut?.weight.storageBytes ?? 0)
-        for b in blocks {
-            switch b.attention.projection {
-            case .separate(let q, let k, let v): total += q.weight.storageBytes + k.weight.storageBytes + v.weight.storageBytes
-            case .fused(let qkv, _): total += qkv.weight.storageBytes
-            }
-            total += b.attention.output.weight.storageBytes
-            switch b.mlp {
-            case .gated(let g, let u, let d, _): total += g.weight.storageBytes + u.weight.storageBytes + d.weight.storageBytes
-            case .plain(let u, let d, _): total += u.weight.storageBytes + d.weight.storageBytes
-            }
-        }
-        return total
+        let outside = [lmHead, projectIn, projectOut].compactMap { $0 }
+        return (outside + blocks.flatMap(\.linears)).reduce(0) { $0 + $1.weight.storageBytes }
     }
 
     public func forward(_ tokens: [Int], cache: KVCache, logits selection: LogitsSelection, context: ComputeContext) -> [Float] {
+        forward(tokens, cache: cache, logits: selection, context: context, hooks: nil)
+    }
+
+    /// `forward`, calling `hooks` before and after the embeddings, each block and the head.
+    public func forward(_ tokens: [Int], cache: KVCache, logits selection: LogitsSelection, context: ComputeContext,
+                        hooks: (any ForwardHooks)?) -> [Float]
+    {
         let t = tokens.count
         precondition(t > 0 && cache.length + t <= cache.capacity, "KV cache overflow")
         let hidden = config.hiddenSize
         let start = cache.length
+        hooks?.willRun(.embeddings)
         let embedWidth = tokenEmbedding.width
         let e = FloatBuffer(count: t * embedWidth)   // [T, embed]
         for (i, id) in tokens.enumerated() { tokenEmbedding.lookup(id, into: e.pointer + i * embedWidth) }
@@ -72,12 +69,19 @@ public final class DecoderModel: CausalLM {
             for i in 0..<t { table.lookup(start + i + offset, into: x.pointer + i * hidden, accumulate: true) }
         }
         embeddingNorm?(x.pointer, rows: t, into: x.pointer)
+        hooks?.didRun(.embeddings)
         let rope = rotary?.tables(positions: start..<(start + t))
         for (l, block) in blocks.enumerated() {
-            block(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
+            hooks?.willRun(.block(l))
+            let run = hooks?.block(l) ?? block
+            run(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
+            hooks?.didRun(.block(l))
         }
         cache.length += t
 
+        hooks?.willRun(.head)
+        defer { hooks?.didRun(.head) }
+        let (lmHead, projectOut) = hooks?.head() ?? (lmHead, projectOut)
         let rows = selection == .last ? 1 : t
         let first = t - rows
         let h = FloatBuffer(count: rows * hidden)   // [rows, hidden]

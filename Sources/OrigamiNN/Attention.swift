@@ -1,5 +1,5 @@
 import Foundation
-import OrigamiTensor
+public import OrigamiTensor
 
 /// How a token's position enters attention.
 public enum AttentionPositions: Sendable {
@@ -52,6 +52,31 @@ public struct Attention: Sendable {
         self.positions = positions
         self.slidingWindow = slidingWindow
         self.scale = scale ?? 1 / Float(headDim).squareRoot()
+    }
+
+    /// Every linear layer, in the order they run.
+    public var linears: [Linear] {
+        switch projection {
+        case .separate(let q, let k, let v): [q, k, v, output]
+        case .fused(let qkv, _): [qkv, output]
+        }
+    }
+
+    /// This attention with every linear weight relocated (see `LinearWeight.relocated`), or nil if one cannot move.
+    public func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> Attention? {
+        guard let out = output.relocated(address, owner: owner) else { return nil }
+        let moved: QKVProjection
+        switch projection {
+        case .separate(let q, let k, let v):
+            guard let q = q.relocated(address, owner: owner), let k = k.relocated(address, owner: owner),
+                  let v = v.relocated(address, owner: owner) else { return nil }
+            moved = .separate(q: q, k: k, v: v)
+        case .fused(let qkv, let layout):
+            guard let qkv = qkv.relocated(address, owner: owner) else { return nil }
+            moved = .fused(qkv, layout: layout)
+        }
+        return Attention(heads: heads, kvHeads: kvHeads, headDim: headDim, projection: moved, output: out, positions: positions,
+                         slidingWindow: slidingWindow, scale: scale)
     }
 
     /// x: `[T, hidden]` at positions `cache.length ..< cache.length + T` → out: `[T, hidden]`. Writes this layer's

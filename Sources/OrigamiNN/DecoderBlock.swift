@@ -1,3 +1,5 @@
+public import OrigamiTensor
+
 /// One transformer decoder block: attention and MLP around a residual stream, wired one of three ways.
 public struct DecoderBlock: Sendable {
     public enum Wiring: Sendable {
@@ -22,6 +24,16 @@ public struct DecoderBlock: Sendable {
         self.mlpNorm = mlpNorm
         self.attention = attention
         self.mlp = mlp
+    }
+
+    /// Every linear layer of the block, attention's then the MLP's.
+    public var linears: [Linear] { attention.linears + mlp.linears }
+
+    /// This block with every linear weight relocated (see `LinearWeight.relocated`), or nil if one cannot move. Norms
+    /// hold F32 copies and stay as they are.
+    public func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> DecoderBlock? {
+        guard let a = attention.relocated(address, owner: owner), let m = mlp.relocated(address, owner: owner) else { return nil }
+        return DecoderBlock(wiring: wiring, attentionNorm: attentionNorm, mlpNorm: mlpNorm, attention: a, mlp: m)
     }
 
     /// x: `[T, hidden]`, updated in place.

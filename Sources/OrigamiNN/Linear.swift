@@ -10,9 +10,22 @@ public protocol LinearWeight: Sendable {
     var storageBytes: Int { get }
     /// A short name of the format, e.g. "F16".
     var formatName: String { get }
+    /// The byte ranges of file mappings that `multiply` reads, so that placement can read a streamed layer ahead
+    /// and release it after use. Bytes a weight holds elsewhere (heap buffers made at load) are left out: those
+    /// cannot be released and count as resident. Defaults to none.
+    var mappedRanges: [MappedRange] { get }
+    /// The same weight reading its bytes from a copy: `address(r)` is where the copy of each of `mappedRanges` lies,
+    /// kept alive by `owner`. Placement streams a layer by reading its ranges into a reusable buffer and running
+    /// the relocated weights. nil (the default): the weight cannot move, and streams through the page cache.
+    func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> (any LinearWeight)?
     /// `y[tokens, out] = x[tokens, in] · Wᵀ (+ bias[out])`.
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                   context: ComputeContext)
+}
+
+extension LinearWeight {
+    public var mappedRanges: [MappedRange] { [] }
+    public func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> (any LinearWeight)? { nil }
 }
 
 /// A dense weight used in place from its storage (normally the checkpoint's memory mapping), stored `[out, in]`
@@ -34,6 +47,18 @@ public struct DenseWeight: LinearWeight {
     public var outFeatures: Int { view.shape[transposed ? 1 : 0] }
     public var storageBytes: Int { view.byteCount }
     public var formatName: String { view.dtype.rawValue }
+    public var mappedRanges: [MappedRange] { view.mappedRange.map { [$0] } ?? [] }
+
+    public func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> (any LinearWeight)? {
+        guard let range = view.mappedRange, let p = address(range) else { return nil }
+        return DenseWeight(checked: TensorView(dtype: view.dtype, shape: view.shape, raw: p, owner: owner), transposed: transposed)
+    }
+
+    /// A view already validated by `init(_:name:transposed:)`.
+    private init(checked view: TensorView, transposed: Bool) {
+        self.view = view
+        self.transposed = transposed
+    }
 
     public func multiply(_ x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                          context: ComputeContext)
@@ -70,6 +95,11 @@ public struct Linear: Sendable {
 
     public var inFeatures: Int { weight.inFeatures }
     public var outFeatures: Int { weight.outFeatures }
+
+    /// This layer with its weight relocated (see `LinearWeight.relocated`); the bias is an F32 copy and stays.
+    public func relocated(_ address: (MappedRange) -> UnsafeRawPointer?, owner: any StorageOwner) -> Linear? {
+        weight.relocated(address, owner: owner).map { Linear(weight: $0, bias: bias) }
+    }
 
     /// x: `[tokens, in]` → y: `[tokens, out]`.
     public func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, context: ComputeContext) {

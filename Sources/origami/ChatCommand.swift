@@ -10,6 +10,7 @@ struct Chat: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var placement: PlacementOptions
 
     @Option(name: [.customShort("n"), .customLong("max-tokens")], help: "Most tokens per reply.")
     var maxTokens = 256
@@ -23,8 +24,10 @@ struct Chat: ParsableCommand {
         let tokenizer = loaded.tokenizer
         let bos = tokenizer.bosTokenId.flatMap { tokenizer.tokens(for: [$0]).first }
         let eos = tokenizer.eosTokenIds.first.flatMap { tokenizer.tokens(for: [$0]).first }
-        let generator = Generator(model: loaded.model, tokenizer: tokenizer, context: modelOptions.makeContext(),
-                                  capacity: loaded.config.maxPositionEmbeddings)
+        let capacity = loaded.config.maxPositionEmbeddings
+        // A turn may prefill the whole conversation: the placement reserves scratch for a full context.
+        let (model, _) = try placement.apply(to: loaded, kvCapacity: capacity, tokens: capacity, logitsRows: 1)
+        let generator = Generator(model: model, tokenizer: tokenizer, context: modelOptions.makeContext(), capacity: capacity)
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         note(template == nil ? "[no chat_template: using a plain User/Assistant format]" : "[using the model's chat_template]")
         note("[type a message; an empty line or Ctrl-D quits]")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OrigamiModels
 import OrigamiNN
 import OrigamiQuant
 import OrigamiRuntime
@@ -64,6 +65,60 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--max-memory` and friends: layer placement under a RAM budget, streaming the rest from the checkpoint.
+struct PlacementOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Most resident memory to use, e.g. 6GB or 6GiB (GB = 10^9, GiB = 2^30). Layers that fit stay resident; the rest are streamed from disk each token.",
+        valueName: "size"))
+    var maxMemory: String?
+
+    @Option(help: ArgumentHelp("GPU memory to plan for (printed, not executed: there is no GPU backend yet).", valueName: "size"))
+    var gpuMemory: String?
+
+    @Flag(help: "Stream without reading the next layer ahead on a background thread (for comparison).")
+    var noPrefetch = false
+
+    @Option(help: "How streamed layers are read: direct (O_DIRECT into the layer's own addresses; falls back per layer) or page-cache.")
+    var streaming: String = "direct"
+
+    func validate() throws {
+        guard LayerStreamer.Mode(rawValue: streaming) != nil else {
+            throw ValidationError("--streaming must be direct or page-cache, not '\(streaming)'")
+        }
+        for (name, value) in [("--max-memory", maxMemory), ("--gpu-memory", gpuMemory)] {
+            if let value {
+                do { _ = try ByteSize.parse(value) } catch { throw ValidationError("\(name): \(error)") }
+            }
+        }
+    }
+
+    var isActive: Bool { maxMemory != nil || gpuMemory != nil }
+
+    /// The model to run: `loaded.model` as it is, or placed under the budget (printed to stderr unless `quiet`).
+    ///
+    /// - Parameters:
+    ///   - kvCapacity: positions of KV cache the command will allocate.
+    ///   - tokens: the most tokens one forward pass will run.
+    ///   - logitsRows: rows of logits that pass returns.
+    ///   - prefetch: overrides `--no-prefetch`; `mode` overrides `--streaming`.
+    func apply(to loaded: LoadedModel, kvCapacity: Int, tokens: Int, logitsRows: Int, prefetch: Bool? = nil,
+               mode: LayerStreamer.Mode? = nil, quiet: Bool = false) throws -> (any CausalLM, RuntimePlacement?)
+    {
+        guard isActive else { return (loaded.model, nil) }
+        let c = loaded.config
+        let kv = 2 * c.numLayers * kvCapacity * c.numKVHeads * c.headDim * MemoryLayout<Float>.stride
+        // Without --max-memory the RAM is unlimited and only the GPU plan is of interest.
+        let budget = try maxMemory.map { try ByteSize.parse($0) } ?? Int.max / 4
+        let placed = try PlacedModel.place(
+            loaded.model, budget: budget, gpu: try gpuMemory.map { try ByteSize.parse($0) }, prefetch: prefetch ?? !noPrefetch,
+            mode: mode ?? LayerStreamer.Mode(rawValue: streaming) ?? .direct,
+            kvCacheBytes: kv, activationBytes: RuntimePlacement.activationBytes(c, tokens: tokens, logitsRows: logitsRows))
+        if !quiet {
+            for line in placed.placement.describe() { note("[placement] " + line) }
+        }
+        return (placed, placed.placement)
+    }
+}
 
 /// Sampling flags, with llama.cpp's defaults.
 struct SamplingOptions: ParsableArguments {

@@ -8,6 +8,7 @@ struct Eval: ParsableCommand {
         abstract: "Perplexity of a text: non-overlapping windows of --context tokens, no BOS, all but each window's first token scored.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var placement: PlacementOptions
 
     @Option(help: "The text file to score (UTF-8).")
     var text: String
@@ -26,14 +27,20 @@ struct Eval: ParsableCommand {
         let window = min(context, loaded.config.maxPositionEmbeddings)
         let ids = loaded.tokenizer.encode(body, addSpecialTokens: false)
         let isTTY = isatty(2) != 0
-        let r = Perplexity.evaluate(model: loaded.model, ids: ids, window: window, context: modelOptions.makeContext()) { done, total in
+        let (model, placed) = try placement.apply(to: loaded, kvCapacity: window, tokens: window, logitsRows: window)
+        let r = Perplexity.evaluate(model: model, ids: ids, window: window, context: modelOptions.makeContext()) { done, total in
             if isTTY { FileHandle.standardError.write(Data(String(format: "\r%d/%d tokens", done, total).utf8)) }
         }
         if isTTY { note("") }
         if json {
-            print(try jsonString(["perplexity": r.perplexity, "mean_nll": r.meanNLL, "scored_tokens": r.scoredTokens,
-                                  "windows": r.windows, "context": window, "tokens": ids.count, "seconds": r.seconds,
-                                  "tokens_per_second": r.tokensPerSecond]))
+            var out: [String: Any] = ["perplexity": r.perplexity, "mean_nll": r.meanNLL, "scored_tokens": r.scoredTokens,
+                                      "windows": r.windows, "context": window, "tokens": ids.count, "seconds": r.seconds,
+                                      "tokens_per_second": r.tokensPerSecond]
+            if let placed {
+                out["placement"] = placed.json
+                out["peak_rss_bytes"] = SystemInfo.peakResidentBytes()
+            }
+            print(try jsonString(out))
         } else {
             print(String(format: "PPL %.4f  mean NLL %.6f  scored %d tokens in %d windows of %d  %.1f tok/s",
                          r.perplexity, r.meanNLL, r.scoredTokens, r.windows, window, r.tokensPerSecond))

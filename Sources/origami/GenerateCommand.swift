@@ -8,6 +8,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var placement: PlacementOptions
 
     @Option(name: [.customShort("n"), .customLong("max-tokens")], help: "Most tokens to generate.")
     var maxTokens = 128
@@ -33,7 +34,8 @@ struct Generate: ParsableCommand {
         guard ids.count < capacity || ids.count < loaded.config.maxPositionEmbeddings else {
             throw ValidationError("the prompt has \(ids.count) tokens; the model's context is \(loaded.config.maxPositionEmbeddings)")
         }
-        let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, context: context, capacity: capacity)
+        let (model, placed) = try placement.apply(to: loaded, kvCapacity: capacity, tokens: ids.count, logitsRows: 1)
+        let generator = Generator(model: model, tokenizer: loaded.tokenizer, context: context, capacity: capacity)
         let options = GenerationOptions(maxNewTokens: maxTokens, sampling: sampling.parameters, stopTokenIds: loaded.eosTokenIds,
                                         stopStrings: stops)
         if !json { emit(prompt) }
@@ -42,12 +44,17 @@ struct Generate: ParsableCommand {
             return true
         }
         if json {
-            print(try jsonString([
+            var out: [String: Any] = [
                 "prompt_ids": result.promptIds, "generated_ids": result.generatedIds, "text": result.text,
                 "finish_reason": result.finishReason.rawValue,
                 "timings": ["load_s": loaded.loadSeconds, "prefill_s": result.prefillSeconds, "decode_s": result.decodeSeconds,
                             "prefill_tokens_per_s": result.prefillTokensPerSecond, "decode_tokens_per_s": result.decodeTokensPerSecond],
-            ]))
+            ]
+            if let placed {
+                out["placement"] = placed.json
+                out["peak_rss_bytes"] = SystemInfo.peakResidentBytes()
+            }
+            print(try jsonString(out))
         } else {
             emit("\n")
             note(String(format: "[prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s; %@]", result.promptIds.count,
