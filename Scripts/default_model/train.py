@@ -32,11 +32,19 @@ import make_corpus  # noqa: E402  (same folder; imported for its generator when 
 SPECIALS = ["<unk>", "<s>", "</s>"]
 UNK, BOS, EOS = 0, 1, 2
 BYTE_TOKENS = [f"<0x{i:02X}>" for i in range(256)]
-PROMPTS = ["Once upon a time", "The little dog", "One day, Mia", "Tom and his mom", "The sun was"]
+PROMPTS = ["Once upon a time", "The little dog", "One day, Mia", "Tom and his mom", "Lily and her friend"]
 
 
 def log(msg):
     print(msg, flush=True)
+
+
+def parse_cycles(text):
+    out = []
+    for part in text.split(","):
+        steps, lr, warmup = part.split(":")
+        out.append([int(steps), float(lr), int(warmup)])
+    return out
 
 
 def parse_args():
@@ -55,12 +63,11 @@ def parse_args():
     p.add_argument("--max-pos", type=int, default=512)
     p.add_argument("--seq-len", type=int, default=256)
     p.add_argument("--batch", type=int, default=16, help="sequences per step")
-    p.add_argument("--steps", type=int, default=1400)
-    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--min-lr", type=float, default=1e-4)
-    p.add_argument("--warmup", type=int, default=60)
     p.add_argument("--decay-frac", type=float, default=0.3,
-                   help="fraction of the steps, at the end, over which the learning rate decays")
+                   help="fraction of each cycle's steps, at its end, over which the learning rate decays")
+    p.add_argument("--cycles", type=parse_cycles, default="670:2e-3:60,250:1e-3:20,400:1.5e-3:20",
+                   help="learning-rate cycles, run one after the other, as STEPS:PEAK_LR:WARMUP_STEPS,...")
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -102,8 +109,12 @@ def build_tokenizer(stories, vocab_size):
 
     The final tokenizer, like Llama-2's tokenizer.json, has no pre-tokenizer: the normalizer turns
     spaces into "▁" and BPE runs over the whole text. For *training* the merges we split the text
-    before each "▁", as SentencePiece does, so that no merge crosses a word boundary; with such merges,
-    BPE over the unsplit text yields the same pieces (checked below).
+    before each "▁" and around every punctuation mark, as SentencePiece does (split_by_whitespace,
+    split_by_unicode_script), so that no merge crosses a word boundary or glues punctuation to a word;
+    with such merges, BPE over the unsplit text yields the same pieces (checked below).
+
+    Keeping punctuation apart matters for prompts: if "▁time," were one piece, the prompt "Once upon a
+    time" would end in a "▁time" the model never saw after "Once upon a" and it would derail.
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from tokenizers import trainers
@@ -113,7 +124,10 @@ def build_tokenizer(stories, vocab_size):
 
     learner = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
     learner.normalizer = llama_normalizer()
-    learner.pre_tokenizer = pre_tokenizers.Split(Regex("▁"), behavior="merged_with_next")
+    learner.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex("▁"), behavior="merged_with_next"),
+        pre_tokenizers.Split(Regex("[^A-Za-z0-9▁]"), behavior="isolated"),
+    ])
     # The byte tokens are not learned; they are added below, so the trainer gets 256 fewer slots.
     trainer = trainers.BpeTrainer(vocab_size=vocab_size - len(BYTE_TOKENS), special_tokens=SPECIALS,
                                   show_progress=False)
@@ -192,24 +206,43 @@ def model_config(a):
         attention_bias=False, mlp_bias=False, initializer_range=0.02)
 
 
-def decay_start(a):
-    return a.steps - int(a.decay_frac * a.steps)
+def total_steps(a):
+    return sum(c[0] for c in a.cycles)
+
+
+def cycles(a):
+    """(first step, end step, peak lr, warmup steps) of each learning-rate cycle."""
+    out, start = [], 0
+    for steps, lr, warmup in a.cycles:
+        out.append((start, start + steps, lr, warmup))
+        start += steps
+    return out
+
+
+def decay_start(a, cycle=0):
+    s0, s1, _, _ = cycles(a)[cycle]
+    return s1 - int(a.decay_frac * (s1 - s0))
 
 
 def lr_at(a, step):
-    """Warmup, then constant, then a cosine decay to min_lr over the last decay_frac of the steps.
+    """Each cycle: linear warmup, then constant, then a cosine decay to min_lr over its last decay_frac.
 
-    Unlike a cosine over the whole run, the learning rate before the decay does not depend on the
-    total number of steps, so --steps can be changed when resuming (while the decay has not begun)
-    and the result is the same as if the run had been started with the new value. On a CPU shared
-    with other jobs the throughput is hard to predict, and this lets the run be fitted to the time."""
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
-    d0 = decay_start(a)
-    if step < d0:
-        return a.lr
-    t = (step - d0) / max(1, a.steps - d0)
-    return a.min_lr + 0.5 * (a.lr - a.min_lr) * (1 + math.cos(math.pi * min(1.0, t)))
+    Unlike a cosine over the whole run, the learning rate before a decay does not depend on where the
+    run ends, so the length can be changed when resuming (see `train`) and the result is the same as
+    if the run had been started with the new value. On a CPU shared with other jobs the throughput is
+    hard to predict, and this lets a run be fitted to the time. A later cycle re-warms and continues
+    training from where the previous one decayed (used when a run turned out to be too short)."""
+    cyc = cycles(a)
+    k = next((i for i, c in enumerate(cyc) if step < c[1]), len(cyc) - 1)
+    s0, s1, peak, warmup = cyc[k]
+    i = step - s0
+    if i < warmup:
+        return peak * (i + 1) / warmup
+    d0 = decay_start(a, k) - s0
+    if i < d0:
+        return peak
+    t = (i - d0) / max(1, (s1 - s0) - d0)
+    return a.min_lr + 0.5 * (peak - a.min_lr) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
 def batch_at(a, data, step):
@@ -260,17 +293,28 @@ def train(a, train_ids, valid_ids):
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]  # norms: decaying them only hurts
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+                             {"params": no_decay, "weight_decay": 0.0}], lr=a.cycles[0][1], betas=(0.9, 0.95), eps=1e-8)
     hparams = {k: getattr(a, k) for k in ("vocab_size", "hidden", "layers", "heads", "kv_heads", "intermediate",
-                                          "seq_len", "batch", "steps", "lr", "min_lr", "warmup", "decay_frac",
-                                          "seed")}
+                                          "seq_len", "batch", "cycles", "min_lr", "decay_frac", "seed")}
     state = {"step": 0, "elapsed": 0.0, "history": [], "hparams": hparams}
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, weights_only=False)
         old = dict(state["hparams"])
-        if old["steps"] != a.steps and state["step"] <= min(decay_start(a), old["steps"] - int(a.decay_frac * old["steps"])):
-            log(f"steps changed from {old['steps']} to {a.steps} before the decay began: continuing")
-            old["steps"] = state["hparams"]["steps"] = a.steps
+        if "cycles" not in old:  # checkpoints written before --cycles existed
+            old["cycles"] = [[old.pop("steps"), old.pop("lr"), old.pop("warmup")]]
+            extra = [old.pop("extra_steps", 0), old.pop("extra_lr", 0.0), old.pop("extra_warmup", 0)]
+            if extra[0]:
+                old["cycles"].append(extra)
+        # The schedule may change if every step taken so far had the learning rate the new settings
+        # give it: then this run is exactly the run the new settings would have made.
+        length_keys = ("cycles",)
+        if all(old[k] == hparams[k] for k in hparams if k not in length_keys):
+            then = argparse.Namespace(**dict(vars(a), **old))
+            if all(lr_at(then, i) == lr_at(a, i) for i in range(state["step"])) and old != hparams:
+                log(f"schedule length changed from {[old[k] for k in length_keys]} to "
+                    f"{[hparams[k] for k in length_keys]}; the {state['step']} steps so far are unaffected")
+                old = hparams
+        state["hparams"] = old
         if old != hparams:
             sys.exit(f"checkpoint {ckpt_path} was made with other settings:\n  {state['hparams']}\n"
                      f"now:\n  {hparams}\nuse another --work-dir or delete it")
@@ -278,8 +322,8 @@ def train(a, train_ids, valid_ids):
         opt.load_state_dict(state.pop("optim"))
         log(f"resumed from {ckpt_path} at step {state['step']} ({fmt_time(state['elapsed'])} trained so far)")
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"model: {n_params:,} parameters; {a.steps} steps x {a.batch} x {a.seq_len} tokens"
-        f" = {a.steps * a.batch * a.seq_len / 1e6:.1f}M tokens ({len(train_ids) / 1e6:.1f}M in the corpus)")
+    log(f"model: {n_params:,} parameters; {total_steps(a)} steps x {a.batch} x {a.seq_len} tokens"
+        f" = {total_steps(a) * a.batch * a.seq_len / 1e6:.1f}M tokens ({len(train_ids) / 1e6:.1f}M in the corpus)")
 
     def checkpoint():
         save_checkpoint(ckpt_path, dict(state, model=model.state_dict(), optim=opt.state_dict()))
@@ -287,7 +331,8 @@ def train(a, train_ids, valid_ids):
     model.train()
     last_ckpt = time.time()
     window_t, window_tokens, ema = time.time(), 0, None
-    while state["step"] < a.steps:
+    end = total_steps(a)
+    while state["step"] < end:
         step = state["step"]
         t0 = time.time()
         for group in opt.param_groups:
@@ -306,18 +351,18 @@ def train(a, train_ids, valid_ids):
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
 
         done = state["step"]
-        if done % a.log_every == 0 or done == a.steps:
+        if done % a.log_every == 0 or done == end:
             rate = window_tokens / max(1e-9, time.time() - window_t)
-            eta = (a.steps - done) * a.batch * a.seq_len / max(rate, 1e-9)
-            log(f"step {done:5d}/{a.steps}  loss {loss.item():.3f} (avg {ema:.3f})  lr {lr_at(a, step):.2e}"
+            eta = (end - done) * a.batch * a.seq_len / max(rate, 1e-9)
+            log(f"step {done:5d}/{end}  loss {loss.item():.3f} (avg {ema:.3f})  lr {lr_at(a, step):.2e}"
                 f"  {rate:6.0f} tok/s  trained {fmt_time(state['elapsed'])}  ETA {fmt_time(eta)}")
             window_t, window_tokens = time.time(), 0
-        if done % a.eval_every == 0 or done == a.steps:
+        if done % a.eval_every == 0 or done == end:
             vl = evaluate(a, model, valid_ids, max_seqs=64)
             state["history"].append({"step": done, "train_loss": round(ema, 4), "valid_loss": round(vl, 4)})
             log(f"  eval at step {done}: valid loss {vl:.3f} (perplexity {math.exp(vl):.2f})")
             window_t, window_tokens = time.time(), 0  # don't count eval time against throughput
-        if time.time() - last_ckpt > a.ckpt_minutes * 60 or done == a.steps:
+        if time.time() - last_ckpt > a.ckpt_minutes * 60 or done == end:
             checkpoint()
             last_ckpt = time.time()
             log(f"  checkpoint saved at step {done}")
@@ -385,18 +430,21 @@ def export(a, model, state, tok, train_ids, valid_ids, first_stories):
         log(f"\n[{prompt}]\n  greedy : {samples[-1][1]}\n  sampled: {samples[-1][2]}")
     with open(os.path.join(a.out, "sample.txt"), "w") as f:
         f.write("\n\n".join(first_stories) + "\n")  # what the training text looks like
-    write_card(a, state, m, train_loss, valid_loss, samples, len(train_ids), len(valid_ids))
+    chars_per_token = os.path.getsize(os.path.join(a.corpus, "train.txt")) / len(train_ids)
+    write_card(a, state, m, train_loss, valid_loss, samples, len(train_ids), len(valid_ids), chars_per_token)
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}
     log("\n" + "\n".join(f"  {f:28s} {s:>10,} bytes" for f, s in sizes.items()))
 
 
-def write_card(a, state, m, train_loss, valid_loss, samples, n_train, n_valid):
+def write_card(a, state, m, train_loss, valid_loss, samples, n_train, n_valid, chars_per_token):
     n_params = sum(p.numel() for p in m.parameters())
     c = m.config
     hist = "\n".join(f"| {h['step']} | {h['train_loss']:.3f} | {h['valid_loss']:.3f} |" for h in state["history"])
     shown = "\n\n".join(f"**{p}**\n\n- greedy: {g}\n- sampled (T=0.8, top-p 0.9, seed {i}): {s}"
                         for i, (p, g, s) in enumerate(samples))
-    tokens = a.steps * a.batch * a.seq_len
+    tokens = total_steps(a) * a.batch * a.seq_len
+    cyc = "\n".join(f"| {k + 1} | {s0}-{s1} | {lr} | {warm} | {decay_start(a, k)} |"
+                    for k, (s0, s1, lr, warm) in enumerate(cycles(a)))
     card = f"""# Origami default model
 
 A {n_params / 1e6:.2f}M-parameter Llama, trained from scratch on CPU so that `origami generate "prompt"`
@@ -420,9 +468,12 @@ about the world beyond its training stories; it exists to exercise the engine, n
 | RMSNorm eps | {c.rms_norm_eps} |
 | tied embeddings | no |
 
-Tokenizer: Llama-2 style. Normalizer `Prepend("▁")` + `Replace(" ", "▁")`, no pre-tokenizer, BPE with
-byte fallback; ids 0/1/2 are `<unk>`/`<s>`/`</s>`, ids 3-258 are the byte tokens `<0x00>`..`<0xFF>`,
-the rest are {c.vocab_size - 259} learned pieces. The post-processor prepends `<s>`; `</s>` ends a story.
+Tokenizer (`tokenizer.json`): Llama-2 style. Normalizer `Prepend("▁")` + `Replace(" ", "▁")`, no
+pre-tokenizer, BPE with byte fallback; ids 0/1/2 are `<unk>`/`<s>`/`</s>`, ids 3-258 are the byte
+tokens `<0x00>`..`<0xFF>`, the rest are {c.vocab_size - 259} learned pieces (merges were learned on text split at
+word starts and around punctuation, so no piece glues a word to a comma). The post-processor prepends
+`<s>` (`add_bos_token: true`); the model ends a story with `</s>`. About {chars_per_token:.2f} characters per token
+on this text.
 
 ## Data
 
@@ -430,18 +481,28 @@ Every byte of training text comes from `Scripts/default_model/make_corpus.py`, a
 story generator: a dozen story arcs (a lost toy, sharing, a fear overcome, a new friend, helping an
 animal, a treasure map, baking, a rainy day, not listening, saving up, a race, a picnic), each told
 with several phrasings per beat, with named children and animals, places, objects, feelings, dialogue
-and cause and effect. Training split: seed {make_corpus.TRAIN_SEED}, {make_corpus.TRAIN_MB:g} MB, {n_train:,} tokens.
-Validation split: seed {make_corpus.VALID_SEED} (stories the model never saw), {make_corpus.VALID_MB:g} MB,
-{n_valid:,} tokens. `sample.txt` here holds the first stories of the training split. Documents are fed as `<s> story </s>`,
-packed into {a.seq_len}-token windows.
+and cause and effect. `sample.txt` here holds the first stories of the training split.
+
+- training split: seed {make_corpus.TRAIN_SEED}, {make_corpus.TRAIN_MB:g} MB, {n_train:,} tokens
+- validation split: seed {make_corpus.VALID_SEED} (stories the model never saw), {make_corpus.VALID_MB:g} MB, {n_valid:,} tokens
+
+Stories are fed as `<s> story </s>`, packed back to back into {a.seq_len}-token windows.
 
 ## Training
 
-AdamW (betas 0.9/0.95, weight decay {a.weight_decay} on matrices), learning rate {a.lr} after {a.warmup} warmup
-steps, held until step {decay_start(a)}, then cosine decay to {a.min_lr}, gradient clipping 1.0, batch {a.batch} x {a.seq_len} tokens,
-{a.steps} steps ({tokens / 1e6:.1f}M tokens, {tokens / n_train:.1f} passes over the training split),
+AdamW (betas 0.9/0.95, weight decay {a.weight_decay} on matrices), gradient clipping 1.0, batch {a.batch} x
+{a.seq_len} tokens, {total_steps(a)} steps ({tokens / 1e6:.1f}M tokens, {tokens / n_train:.1f} passes over the training split),
 bfloat16 autocast with float32 master weights, seed {a.seed}. Trained for {fmt_time(state['elapsed'])}
-(h:mm:ss) on 2 shared CPU threads.
+(h:mm:ss) on 2 CPU threads shared with other jobs (`--cycles {",".join(f"{c[0]}:{c[1]:g}:{c[2]}" for c in a.cycles)}`).
+
+The learning rate runs in cycles: in each, a linear warmup to the peak, a constant stretch, and a
+cosine decay to {a.min_lr} over the cycle's last {a.decay_frac:.0%}. The cycles after the first re-warm and
+continue from where the previous one ended: the first was cut short to fit the shared CPU, and the
+model had not yet learned to keep a story's names straight.
+
+| cycle | steps | peak lr | warmup | decay from step |
+|---|---|---|---|---|
+{cyc}
 
 | step | train loss (running avg) | validation loss (first 64 windows) |
 |---|---|---|
@@ -457,9 +518,15 @@ Final, measured on the float32 model before conversion to float16:
 The generator's text is repetitive by design, so low perplexity here means "has learned the
 generator's grammar and plots", nothing more.
 
+Limitations: it only knows the generator's ~1,200 words and twelve plots. Sentences are almost always
+grammatical, but it can lose track of who is who (give a new character a name already used, swap
+names, or call a dog "the cat"), greedy decoding tends to repeat a sentence, and prompts unlike the
+training stories get story-shaped but odd answers.
+
 ## Samples
 
-Reloaded from this folder with transformers in float32, at most 90 new tokens:
+Reloaded from this folder with transformers in float32 (`AutoModelForCausalLM`, `AutoTokenizer`),
+at most 90 new tokens, so most stop mid-story:
 
 {shown}
 
