@@ -519,8 +519,9 @@ The generator's text is repetitive by design, so low perplexity here means "has 
 generator's grammar and plots", nothing more.
 
 Limitations: it only knows the generator's ~1,200 words and twelve plots. Sentences are almost always
-grammatical, but over a long continuation it can lose track of who is who (swap a name, or call a
-dog "the cat"), and prompts unlike the training stories get story-shaped but odd answers.
+grammatical, but it can lose track of who is who (give a new character a name already used, swap
+names, or call a dog "the cat"), greedy decoding tends to repeat a sentence, and prompts unlike the
+training stories get story-shaped but odd answers.
 
 ## Samples
 
