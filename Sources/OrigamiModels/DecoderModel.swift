@@ -99,3 +99,13 @@ public final class DecoderModel: CausalLM {
         return out
     }
 }
+
+/// The LM head: the embedding table when tied, else `lm_head.weight`.
+func tiedOrOwnHead(_ c: ModelConfig, root: WeightScope, embedding: Embedding, embeddingName: String,
+                   inFeatures: Int? = nil) throws(NNError) -> Linear
+{
+    if c.tieWordEmbeddings {
+        return Linear(weight: try DenseWeight(embedding.table, name: embeddingName), bias: nil)
+    }
+    return try Linear(root, "lm_head", inFeatures: inFeatures ?? c.hiddenSize, outFeatures: c.vocabSize, bias: false)
+}

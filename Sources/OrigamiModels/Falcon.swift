@@ -54,13 +54,3 @@ public enum Falcon {
             rotary: rotary)
     }
 }
-
-/// The LM head: the embedding table when tied, else `lm_head.weight`.
-func tiedOrOwnHead(_ c: ModelConfig, root: WeightScope, embedding: Embedding, embeddingName: String,
-                   inFeatures: Int? = nil) throws(NNError) -> Linear
-{
-    if c.tieWordEmbeddings {
-        return Linear(weight: try DenseWeight(embedding.table, name: embeddingName), bias: nil)
-    }
-    return try Linear(root, "lm_head", inFeatures: inFeatures ?? c.hiddenSize, outFeatures: c.vocabSize, bias: false)
-}

@@ -38,9 +38,7 @@ public enum Llama {
                 mlpNorm: try Norm(l, "post_attention_layernorm", kind: .rms, width: c.hiddenSize, eps: c.normEps),
                 attention: attention, mlp: mlp))
         }
-        let head = c.tieWordEmbeddings
-            ? Linear(weight: try DenseWeight(embed.table, name: m.fullName("embed_tokens.weight")), bias: nil)
-            : try Linear(root, "lm_head", inFeatures: c.hiddenSize, outFeatures: c.vocabSize, bias: false)
+        let head = try tiedOrOwnHead(c, root: root, embedding: embed, embeddingName: m.fullName("embed_tokens.weight"))
         return DecoderModel(
             config: c, tokenEmbedding: embed, blocks: blocks,
             finalNorm: try Norm(m, "norm", kind: .rms, width: c.hiddenSize, eps: c.normEps),

@@ -113,23 +113,26 @@ public struct Attention: Sendable {
             let p = start + i
             let lo = slidingWindow.map { max(0, p - $0 + 1) } ?? 0
             let n = p - lo + 1
-            var scores = [Float](repeating: 0, count: n)
-            let qh = qp + i * qWidth + h * headDim
-            for j in 0..<n {
-                let kj = kAll + (lo + j) * kvWidth + g * headDim
-                var s = Ops.dot(qh, kj, count: headDim)
-                switch positions {
-                case .alibi(let slopes, let scaled, let bf16):
-                    let bias = bf16 ? BFloat16.round(slopes[h] * Float(lo + j)) : slopes[h] * Float(lo + j)
-                    s = scaled ? (s + bias) * scale : s * scale + bias
-                default: s *= scale
+            // One score per visible key, on the stack when small: this runs once per (token, head) per layer.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
+                let scores = buffer.baseAddress!
+                let qh = qp + i * qWidth + h * headDim
+                for j in 0..<n {
+                    let kj = kAll + (lo + j) * kvWidth + g * headDim
+                    var s = Ops.dot(qh, kj, count: headDim)
+                    switch positions {
+                    case .alibi(let slopes, let scaled, let bf16):
+                        let bias = bf16 ? BFloat16.round(slopes[h] * Float(lo + j)) : slopes[h] * Float(lo + j)
+                        s = scaled ? (s + bias) * scale : s * scale + bias
+                    default: s *= scale
+                    }
+                    scores[j] = s
                 }
-                scores[j] = s
+                Ops.softmax(scores, count: n)
+                let o = outp + i * qWidth + h * headDim
+                o.update(repeating: 0, count: headDim)
+                for j in 0..<n { Ops.axpy(scores[j], vAll + (lo + j) * kvWidth + g * headDim, o, count: headDim) }
             }
-            scores.withUnsafeMutableBufferPointer { Ops.softmax($0.baseAddress!, count: n) }
-            let o = outp + i * qWidth + h * headDim
-            for d in 0..<headDim { o[d] = 0 }
-            for j in 0..<n { Ops.axpy(scores[j], vAll + (lo + j) * kvWidth + g * headDim, o, count: headDim) }
         }
         output(context_.pointer, tokens: t, into: out, context: context)
     }

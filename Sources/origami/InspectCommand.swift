@@ -25,7 +25,7 @@ struct Inspect: ParsableCommand {
     func run() throws {
         let checkpoint = try SafeTensorsCheckpoint(path: model)
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: model, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: model, isDirectory: &isDir)
         let configPath = URL(fileURLWithPath: model).appendingPathComponent("config.json").path
         let config = isDir.boolValue && FileManager.default.fileExists(atPath: configPath)
             ? try ModelConfig(contentsOf: configPath) : nil
