@@ -21,6 +21,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // Storage: dtypes, memory-mapped files, typed tensor views, aligned buffers, the thread pool.
@@ -46,11 +51,24 @@ let package = Package(
             name: "OrigamiRuntime",
             dependencies: ["OrigamiModels", "OrigamiNN", "OrigamiQuant", "OrigamiKernels", "OrigamiTokenizers", "OrigamiFormats"],
             swiftSettings: fast),
+        // The OpenAI-compatible HTTP server: request validation, streaming, metrics, over the batch scheduler.
+        .target(
+            name: "OrigamiServer",
+            dependencies: [
+                "OrigamiRuntime", "OrigamiModels", "OrigamiTokenizers", "OrigamiFormats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "origami",
             dependencies: [
-                "OrigamiRuntime", "OrigamiQuant", "OrigamiModels", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
+                "OrigamiServer", "OrigamiRuntime", "OrigamiQuant", "OrigamiModels", "OrigamiFormats", "OrigamiTokenizers", "OrigamiNN", "OrigamiTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 
@@ -68,6 +86,14 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "OrigamiRuntimeTests", dependencies: ["OrigamiRuntime", "OrigamiNN", "OrigamiModels", "OrigamiFormats", "OrigamiTensor"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "OrigamiServerTests",
+            dependencies: [
+                "OrigamiServer", "OrigamiRuntime", "OrigamiModels", "OrigamiNN", "OrigamiFormats", "OrigamiTokenizers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
     ]
 )

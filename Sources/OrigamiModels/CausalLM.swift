@@ -15,9 +15,23 @@ public protocol CausalLM: AnyObject, Sendable {
     /// Runs `tokens` at positions `cache.length ..< cache.length + tokens.count`, appends their keys and values to
     /// the cache, and returns logits `[rows, vocab]` for the selected rows.
     func forward(_ tokens: [Int], cache: KVCache, logits: LogitsSelection, context: ComputeContext) -> [Float]
+    /// Runs several sequences in one pass, each chunk's tokens at the end of its own cache, reading every weight once
+    /// for all of them (continuous batching). Returns logits `[chunks.count, vocab]`: each chunk's last token's.
+    func forward(batch: [SequenceChunk], context: ComputeContext) -> [Float]
     func makeCache(capacity: Int) -> KVCache
     /// Bytes of weights read for every token decoded (what bounds decode speed).
     var weightBytesPerToken: Int { get }
+}
+
+/// Tokens of one sequence to run at the end of its KV cache, within a batch.
+public struct SequenceChunk: Sendable {
+    public var tokens: [Int]
+    public var cache: KVCache
+
+    public init(tokens: [Int], cache: KVCache) {
+        self.tokens = tokens
+        self.cache = cache
+    }
 }
 
 /// A stage of a forward pass, and the unit that placement keeps resident or streams from disk.

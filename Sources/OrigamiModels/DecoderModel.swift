@@ -47,14 +47,34 @@ public final class DecoderModel: CausalLM {
         forward(tokens, cache: cache, logits: selection, context: context, hooks: nil)
     }
 
+    public func forward(batch: [SequenceChunk], context: ComputeContext) -> [Float] {
+        forward(batch: batch, context: context, hooks: nil)
+    }
+
     /// `forward`, calling `hooks` before and after the embeddings, each block and the head.
     public func forward(_ tokens: [Int], cache: KVCache, logits selection: LogitsSelection, context: ComputeContext,
                         hooks: (any ForwardHooks)?) -> [Float]
     {
         let t = tokens.count
-        precondition(t > 0 && cache.length + t <= cache.capacity, "KV cache overflow")
+        precondition(t > 0, "a forward pass needs tokens")
+        return run(tokens, batch: TokenBatch(cache: cache, count: t), logitRows: selection == .last ? t - 1..<t : 0..<t,
+                   context: context, hooks: hooks)
+    }
+
+    /// `forward(batch:)`, calling `hooks` as `forward` does.
+    public func forward(batch chunks: [SequenceChunk], context: ComputeContext, hooks: (any ForwardHooks)?) -> [Float] {
+        precondition(!chunks.isEmpty && chunks.allSatisfy { !$0.tokens.isEmpty }, "a forward pass needs tokens")
+        let batch = TokenBatch(chunks.map { ($0.cache, $0.tokens.count) })
+        let last = batch.segments.map { $0.row + $0.count - 1 }
+        return run(chunks.flatMap(\.tokens), batch: batch, logitRows: last, context: context, hooks: hooks)
+    }
+
+    /// Runs the rows of `batch` (`tokens[r]` is row r's token) and returns logits `[logitRows.count, vocab]`.
+    func run(_ tokens: [Int], batch: TokenBatch, logitRows: some Collection<Int>, context: ComputeContext,
+             hooks: (any ForwardHooks)?) -> [Float]
+    {
+        let t = batch.rows
         let hidden = config.hiddenSize
-        let start = cache.length
         hooks?.willRun(.embeddings)
         let embedWidth = tokenEmbedding.width
         let e = FloatBuffer(count: t * embedWidth)   // [T, embed]
@@ -66,26 +86,25 @@ public final class DecoderModel: CausalLM {
             x = p
         }
         if let (table, offset) = positionEmbedding {
-            for i in 0..<t { table.lookup(start + i + offset, into: x.pointer + i * hidden, accumulate: true) }
+            for i in 0..<t { table.lookup(batch.position(ofRow: i) + offset, into: x.pointer + i * hidden, accumulate: true) }
         }
         embeddingNorm?(x.pointer, rows: t, into: x.pointer)
         hooks?.didRun(.embeddings)
-        let rope = rotary?.tables(positions: start..<(start + t))
+        let rope = rotary?.tables(for: batch)
         for (l, block) in blocks.enumerated() {
             hooks?.willRun(.block(l))
             let run = hooks?.block(l) ?? block
-            run(x.pointer, tokens: t, hidden: hidden, layer: l, cache: cache, rope: rope, context: context)
+            run(x.pointer, batch: batch, hidden: hidden, layer: l, rope: rope, context: context)
             hooks?.didRun(.block(l))
         }
-        cache.length += t
+        batch.commit()
 
         hooks?.willRun(.head)
         defer { hooks?.didRun(.head) }
         let (lmHead, projectOut) = hooks?.head() ?? (lmHead, projectOut)
-        let rows = selection == .last ? 1 : t
-        let first = t - rows
+        let rows = logitRows.count
         let h = FloatBuffer(count: rows * hidden)   // [rows, hidden]
-        h.pointer.update(from: x.pointer + first * hidden, count: rows * hidden)
+        for (i, r) in logitRows.enumerated() { (h.pointer + i * hidden).update(from: x.pointer + r * hidden, count: hidden) }
         finalNorm?(h.pointer, rows: rows, into: h.pointer)
         var headInput = h
         if let projectOut {

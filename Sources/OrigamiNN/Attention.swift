@@ -79,18 +79,22 @@ public struct Attention: Sendable {
                          slidingWindow: slidingWindow, scale: scale)
     }
 
-    /// x: `[T, hidden]` at positions `cache.length ..< cache.length + T` → out: `[T, hidden]`. Writes this layer's
-    /// keys and values into the cache; the caller advances `cache.length` once every layer has run.
-    public func callAsFunction(_ x: UnsafePointer<Float>, tokens t: Int, layer: Int, cache: KVCache,
+    /// x: `[T, hidden]`, the rows of `batch` → out: `[T, hidden]`. Writes this layer's keys and values into each
+    /// segment's cache at its positions; the caller commits the batch once every layer has run. Rows of different
+    /// segments never see each other's keys.
+    public func callAsFunction(_ x: UnsafePointer<Float>, batch: TokenBatch, layer: Int,
                                rope: (cos: FloatBuffer, sin: FloatBuffer)?, into out: UnsafeMutablePointer<Float>,
                                context: ComputeContext)
     {
+        let t = batch.rows
         let qWidth = heads * headDim
         let kvWidth = kvHeads * headDim
-        let start = cache.length
         let q = FloatBuffer(count: t * qWidth)                 // [T, H, D]
-        let keys = cache.keys[layer].pointer + start * kvWidth  // [T, KV, D] slots in the cache
-        let values = cache.values[layer].pointer + start * kvWidth
+        // One sequence projects straight into its cache slots; several project into scratch, then scatter.
+        let single = batch.segments.count == 1 ? batch.segments[0] : nil
+        let scratch = single == nil ? FloatBuffer(count: 2 * t * kvWidth) : nil   // [2, T, KV, D]
+        let keys = single.map { $0.cache.keys[layer].pointer + $0.start * kvWidth } ?? scratch!.pointer
+        let values = single.map { $0.cache.values[layer].pointer + $0.start * kvWidth } ?? scratch!.pointer + t * kvWidth
         project(x, tokens: t, q: q.pointer, k: keys, v: values, context: context)
 
         if case .rotary = positions, let rope {
@@ -100,17 +104,24 @@ public struct Attention: Sendable {
                 Ops.applyRotary(keys + i * kvWidth, heads: kvHeads, headDim: headDim, cos: rope.cos.pointer + i * half, sin: rope.sin.pointer + i * half)
             }
         }
+        if single == nil {
+            for s in batch.segments {
+                (s.cache.keys[layer].pointer + s.start * kvWidth).update(from: keys + s.row * kvWidth, count: s.count * kvWidth)
+                (s.cache.values[layer].pointer + s.start * kvWidth).update(from: values + s.row * kvWidth, count: s.count * kvWidth)
+            }
+        }
 
         let context_ = FloatBuffer(count: t * qWidth)          // [T, H, D]
         let group = heads / kvHeads
-        let kAll = UnsafePointer(cache.keys[layer].pointer)
-        let vAll = UnsafePointer(cache.values[layer].pointer)
         let qp = UnsafePointer(q.pointer)
         let outp = context_.pointer
         context.parallelFor(t * heads) { job in
             let i = job / heads, h = job % heads
             let g = h / group
-            let p = start + i
+            let segment = batch.segments[batch.segmentOfRow[i]]
+            let kAll = UnsafePointer(segment.cache.keys[layer].pointer)
+            let vAll = UnsafePointer(segment.cache.values[layer].pointer)
+            let p = segment.start + (i - segment.row)
             let lo = slidingWindow.map { max(0, p - $0 + 1) } ?? 0
             let n = p - lo + 1
             // One score per visible key, on the stack when small: this runs once per (token, head) per layer.

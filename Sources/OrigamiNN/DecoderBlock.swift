@@ -36,10 +36,11 @@ public struct DecoderBlock: Sendable {
         return DecoderBlock(wiring: wiring, attentionNorm: attentionNorm, mlpNorm: mlpNorm, attention: a, mlp: m)
     }
 
-    /// x: `[T, hidden]`, updated in place.
-    public func callAsFunction(_ x: UnsafeMutablePointer<Float>, tokens t: Int, hidden: Int, layer: Int, cache: KVCache,
+    /// x: `[T, hidden]`, the rows of `batch`, updated in place.
+    public func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: TokenBatch, hidden: Int, layer: Int,
                                rope: (cos: FloatBuffer, sin: FloatBuffer)?, context: ComputeContext)
     {
+        let t = batch.rows
         let n = t * hidden
         let h = FloatBuffer(count: n)   // [T, hidden]
         let a = FloatBuffer(count: n)   // [T, hidden]
@@ -47,14 +48,14 @@ public struct DecoderBlock: Sendable {
         switch wiring {
         case .sequential:
             attentionNorm(x, rows: t, into: h.pointer)
-            attention(h.pointer, tokens: t, layer: layer, cache: cache, rope: rope, into: a.pointer, context: context)
+            attention(h.pointer, batch: batch, layer: layer, rope: rope, into: a.pointer, context: context)
             Ops.add(x, a.pointer, count: n)
             (mlpNorm ?? attentionNorm)(x, rows: t, into: h.pointer)
             mlp(h.pointer, tokens: t, into: m.pointer, context: context)
             Ops.add(x, m.pointer, count: n)
         case .parallel:
             attentionNorm(x, rows: t, into: h.pointer)
-            attention(h.pointer, tokens: t, layer: layer, cache: cache, rope: rope, into: a.pointer, context: context)
+            attention(h.pointer, batch: batch, layer: layer, rope: rope, into: a.pointer, context: context)
             if let mlpNorm {
                 mlpNorm(x, rows: t, into: h.pointer)
             }
@@ -62,7 +63,7 @@ public struct DecoderBlock: Sendable {
             Ops.add(x, a.pointer, count: n)
             Ops.add(x, m.pointer, count: n)
         case .postNorm:
-            attention(x, tokens: t, layer: layer, cache: cache, rope: rope, into: a.pointer, context: context)
+            attention(x, batch: batch, layer: layer, rope: rope, into: a.pointer, context: context)
             Ops.add(x, a.pointer, count: n)
             attentionNorm(x, rows: t, into: x)
             mlp(x, tokens: t, into: m.pointer, context: context)

@@ -88,4 +88,19 @@ public struct RotaryEmbedding: Sendable {
         }
         return (cos, sin)
     }
+
+    /// cos and sin tables `[batch.rows, headDim / 2]`, row by row at each row's position (dynamic NTK scales each
+    /// sequence by its own length, as a run of that sequence alone would).
+    public func tables(for batch: TokenBatch) -> (cos: FloatBuffer, sin: FloatBuffer) {
+        if batch.segments.count == 1, let s = batch.segments.first { return tables(positions: s.start..<(s.start + s.count)) }
+        let half = headDim / 2
+        let cos = FloatBuffer(count: batch.rows * half)
+        let sin = FloatBuffer(count: batch.rows * half)
+        for s in batch.segments {
+            let part = tables(positions: s.start..<(s.start + s.count))
+            (cos.pointer + s.row * half).update(from: part.cos.pointer, count: s.count * half)
+            (sin.pointer + s.row * half).update(from: part.sin.pointer, count: s.count * half)
+        }
+        return (cos, sin)
+    }
 }

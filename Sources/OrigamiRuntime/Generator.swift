@@ -79,68 +79,23 @@ public final class Generator {
         cachedIds += newPrompt
         result.prefillSeconds = Date().timeIntervalSince(prefillStart)
 
-        var sampler = Sampler(options.sampling)
-        var decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: true)
-        // Decode in the context of the prompt: a SentencePiece tokenizer strips the space of the sequence's first
-        // piece, which must not happen to the first generated one.
-        for id in promptIds { _ = decoder.push(id) }
-        var text = ""            // everything decoded so far
-        var emitted = 0          // characters of `text` already handed to onText
+        var continuation = Continuation(promptIds: promptIds, tokenizer: tokenizer, options: options,
+                                        limit: min(options.maxNewTokens, room + 1))
         let decodeStart = Date()
-        var history = promptIds
-        let limit = min(options.maxNewTokens, room + 1)
-        while result.generatedIds.count < limit {
-            let id = sampler.sample(logits, history: history)
-            if options.stopTokenIds.contains(id) { result.finishReason = .stop; break }
-            result.generatedIds.append(id)
-            history.append(id)
-            text += decoder.push(id)
-            if let stop = Self.firstStop(in: text, from: emitted, stops: options.stopStrings) {
-                text = String(text[..<stop])
-                result.finishReason = .stop
-                break
+        while !continuation.isFinished {
+            var step = continuation.advance(logits: logits)
+            if !step.text.isEmpty, !onText(step.text), !continuation.isFinished {
+                step = continuation.stop()
+                if !step.text.isEmpty { _ = onText(step.text) }
             }
-            // Hold back a tail that could still grow into a stop string.
-            let safeEnd = text.count - Self.stopPrefixLength(text, stops: options.stopStrings)
-            if safeEnd > emitted {
-                let start = text.index(text.startIndex, offsetBy: emitted)
-                let end = text.index(text.startIndex, offsetBy: safeEnd)
-                emitted = safeEnd
-                if !onText(String(text[start..<end])) { result.finishReason = .stop; break }
-            }
-            guard result.generatedIds.count < limit, cache.length < cache.capacity else { break }
+            guard !continuation.isFinished, let id = step.token else { break }
             logits = model.forward([id], cache: cache, logits: .last, context: context)
             cachedIds.append(id)
         }
-        if result.finishReason == .length { text += decoder.flush() }
-        if text.count > emitted { _ = onText(String(text[text.index(text.startIndex, offsetBy: emitted)...])) }
-        result.text = text
+        result.generatedIds = continuation.generatedIds
+        result.text = continuation.text
+        result.finishReason = continuation.finishReason ?? .length
         result.decodeSeconds = Date().timeIntervalSince(decodeStart)
         return result
-    }
-
-    static func firstStop(in text: String, from emitted: Int, stops: [String]) -> String.Index? {
-        var best: String.Index?
-        // A stop string may straddle the emitted boundary, but never lies wholly before it (it would have stopped).
-        let searchStart = text.index(text.startIndex, offsetBy: max(0, emitted - (stops.map(\.count).max() ?? 0)))
-        for s in stops where !s.isEmpty {
-            if let r = text.range(of: s, range: searchStart..<text.endIndex), best == nil || r.lowerBound < best! {
-                best = r.lowerBound
-            }
-        }
-        return best
-    }
-
-    /// Length of the longest suffix of `text` that is a proper prefix of some stop string.
-    static func stopPrefixLength(_ text: String, stops: [String]) -> Int {
-        var best = 0
-        for s in stops {
-            var n = min(s.count - 1, text.count)
-            while n > best {
-                if text.hasSuffix(s.prefix(n)) { best = n; break }
-                n -= 1
-            }
-        }
-        return best
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrigamiRuntime
+import OrigamiTokenizers
 
 /// `origami generate "prompt"`: stream a continuation.
 struct Generate: ParsableCommand {
@@ -19,6 +20,15 @@ struct Generate: ParsableCommand {
     @Flag(help: "Do not add the tokenizer's special tokens (e.g. BOS) to the prompt.")
     var noSpecial = false
 
+    @Flag(help: "Treat the prompt as a user message: render it with the model's chat template (as the server's chat endpoint does) and print only the reply.")
+    var chat = false
+
+    @Option(help: "With --chat: a system message before the user's.")
+    var system: String?
+
+    @Option(help: ArgumentHelp("With --chat: a Jinja chat template file to use instead of the model's chat_template.", valueName: "file"))
+    var chatTemplate: String?
+
     @Flag(help: "Print prompt ids, generated ids, text and timings as JSON instead of streaming.")
     var json = false
 
@@ -28,7 +38,18 @@ struct Generate: ParsableCommand {
     func run() throws {
         let loaded = try modelOptions.load()
         let context = modelOptions.makeContext()
-        let ids = loaded.tokenizer.encode(prompt, addSpecialTokens: !noSpecial)
+        var ids = loaded.tokenizer.encode(prompt, addSpecialTokens: !noSpecial)
+        var stopStrings = stops
+        if chat {
+            let format = try ChatFormat(tokenizer: loaded.tokenizer,
+                                        templateSource: try chatTemplate.map { try String(contentsOfFile: $0, encoding: .utf8) })
+            let messages = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: prompt)]
+            let rendered = try format.prompt(for: messages)
+            ids = rendered.ids
+            stopStrings += rendered.stops
+        } else if system != nil || chatTemplate != nil {
+            throw ValidationError("--system and --chat-template need --chat")
+        }
         guard !ids.isEmpty else { throw ValidationError("the prompt encodes to no tokens; pass some text or drop --no-special") }
         let capacity = min(loaded.config.maxPositionEmbeddings, ids.count + maxTokens)
         guard ids.count < capacity || ids.count < loaded.config.maxPositionEmbeddings else {
@@ -37,8 +58,8 @@ struct Generate: ParsableCommand {
         let (model, placed) = try placement.apply(to: loaded, kvCapacity: capacity, tokens: ids.count, logitsRows: 1)
         let generator = Generator(model: model, tokenizer: loaded.tokenizer, context: context, capacity: capacity)
         let options = GenerationOptions(maxNewTokens: maxTokens, sampling: sampling.parameters, stopTokenIds: loaded.eosTokenIds,
-                                        stopStrings: stops)
-        if !json { emit(prompt) }
+                                        stopStrings: stopStrings)
+        if !json && !chat { emit(prompt) }
         let result = generator.generate(promptIds: ids, options: options) { piece in
             if !json { emit(piece) }
             return true

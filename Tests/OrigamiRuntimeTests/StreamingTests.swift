@@ -46,6 +46,9 @@ final class Hooked: CausalLM {
     func forward(_ tokens: [Int], cache: KVCache, logits: LogitsSelection, context: ComputeContext) -> [Float] {
         base.forward(tokens, cache: cache, logits: logits, context: context, hooks: hooks)
     }
+    func forward(batch: [SequenceChunk], context: ComputeContext) -> [Float] {
+        base.forward(batch: batch, context: context, hooks: hooks)
+    }
 }
 
 /// A reserve of nothing, so that a test budget is exactly weights plus the streaming window.

@@ -46,4 +46,8 @@ public final class PlacedModel: CausalLM {
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsSelection, context: ComputeContext) -> [Float] {
         base.forward(tokens, cache: cache, logits: logits, context: context, hooks: streamer)
     }
+
+    public func forward(batch: [SequenceChunk], context: ComputeContext) -> [Float] {
+        base.forward(batch: batch, context: context, hooks: streamer)
+    }
 }
