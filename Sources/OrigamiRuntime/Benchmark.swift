@@ -69,4 +69,30 @@ public enum Benchmark {
             peakResidentBytes: peak, weightBytesPerToken: model.weightBytesPerToken,
             fileBytes: fileBytes, kvCacheBytes: cache.byteCount, bandwidthBytesPerSecond: bandwidth)
     }
+
+    /// Decode throughput of `batch` sequences stepping together (continuous batching's steady state): every step runs
+    /// one token of each sequence in one forward pass. Batch sizes run in the order given, repeated `repetitions`
+    /// times round-robin so that noise hits them alike; returns each size's mean tokens/s (all sequences together).
+    public static func batchedDecode(model: any CausalLM, batchSizes: [Int], steps: Int, repetitions: Int, context: ComputeContext,
+                                     progress: (String) -> Void = { _ in }) -> [(batch: Int, tokensPerSecond: (mean: Double, std: Double))]
+    {
+        var random = SeededRandom(seed: 99)
+        let vocab = model.config.vocabSize
+        var results: [Int: [Double]] = [:]
+        _ = model.forward([1], cache: model.makeCache(capacity: 2), logits: .last, context: context)   // warm-up
+        for r in 0..<repetitions {
+            for b in batchSizes {
+                progress("batch \(b) tg\(steps) \(r + 1)/\(repetitions)")
+                let caches = (0..<b).map { _ in model.makeCache(capacity: steps + 1) }
+                var ids = (0..<b).map { _ in Int(random.next() % UInt64(vocab)) }
+                let start = Date()
+                for _ in 0..<steps {
+                    let logits = model.forward(batch: zip(ids, caches).map { SequenceChunk(tokens: [$0], cache: $1) }, context: context)
+                    ids = (0..<b).map { Sampler.argmax(Array(logits[($0 * vocab)..<(($0 + 1) * vocab)])) }
+                }
+                results[b, default: []].append(Double(b * steps) / Date().timeIntervalSince(start))
+            }
+        }
+        return batchSizes.map { ($0, meanAndSpread(results[$0] ?? [])) }
+    }
 }

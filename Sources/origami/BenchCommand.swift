@@ -38,6 +38,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Instead of pp/tg: decode throughput with this many sequences batched per step, e.g. 1,4,16 (the server's continuous batching), with each size's ratio to the first.", valueName: "sizes"))
+    var batch: String?
+
     func validate() throws {
         if compareStreaming && placement.maxMemory == nil { throw ValidationError("--compare-streaming needs --max-memory") }
     }
@@ -50,6 +53,31 @@ struct Bench: ParsableCommand {
             if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K[\(stage)]".utf8)) }
         }
         let capacity = max(prompt, gen) + 1
+        if let batch {
+            let sizes = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch takes sizes like 1,4,16") }
+            let (model, _) = try placement.apply(to: loaded, kvCapacity: capacity * sizes.max()!, tokens: sizes.max()!, logitsRows: sizes.max()!,
+                                                 quiet: json)
+            let rows = Benchmark.batchedDecode(model: model, batchSizes: sizes, steps: gen, repetitions: repetitions, context: context,
+                                               progress: progress)
+            if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            let base = rows[0].tokensPerSecond.mean
+            if json {
+                print(try jsonString(["model": modelOptions.modelDirectory, "threads": context.threads, "steps": gen,
+                                      "peak_rss_bytes": SystemInfo.peakResidentBytes(),
+                                      "batches": rows.map { ["batch": $0.batch, "tokens_per_s": $0.tokensPerSecond.mean,
+                                                             "std": $0.tokensPerSecond.std, "vs_first": $0.tokensPerSecond.mean / base] }]))
+            } else {
+                print("model       \(modelOptions.modelDirectory), \(context.threads) threads, \(gen) decode steps × \(repetitions)")
+                print("batch   tokens/s (all sequences)   per sequence   vs batch \(rows[0].batch)")
+                for r in rows {
+                    print(String(format: "%5d   %8.2f ± %-6.2f           %8.2f       %.2fx", r.batch, r.tokensPerSecond.mean, r.tokensPerSecond.std,
+                                 r.tokensPerSecond.mean / Double(r.batch), r.tokensPerSecond.mean / base))
+                }
+                print("peak RSS    \(formatBytes(SystemInfo.peakResidentBytes()))")
+            }
+            return
+        }
         if compareStreaming {
             try compare(loaded, context: context, capacity: capacity, progress: progress)
             return
