@@ -95,21 +95,17 @@ public final class OpenAIServer: Sendable {
     }
 
     /// The HTTP application, with the scheduler as one of its services.
-    public func makeApplication(logger: Logger) -> some ApplicationProtocol {
+    public func makeApplication(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(router: makeRouter(),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "origami"),
-                    services: [SchedulerService(scheduler: scheduler)], logger: logger)
+                    services: [SchedulerService(scheduler: scheduler)],
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully: no new connections or requests, running generations
     /// finish (for at most `shutdownTimeout`), the scheduler stops.
     public func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        var app = Application(router: makeRouter(),
-                              configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "origami"),
-                              services: [SchedulerService(scheduler: scheduler)],
-                              onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                              logger: logger)
-        app.logger = logger
+        let app = makeApplication(logger: logger, onListening: onListening)
         let group = ServiceGroup(configuration: .init(
             services: [app, ShutdownDeadline(scheduler: scheduler, timeout: configuration.shutdownTimeout)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -252,6 +252,40 @@ public struct JSONParser {
     }
 }
 
+extension JSONValue {
+    /// Compact JSON text (no spaces), keys in their order, numbers as their `text`, strings quoted by `JSONWriter`.
+    public var serialized: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(_, let text): out += text
+        case .string(let s): out += JSONWriter.quote(s)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(into: &out)
+            }
+            out += "]"
+        case .object(let entries):
+            out += "{"
+            for (i, entry) in entries.enumerated() {
+                if i > 0 { out += "," }
+                out += JSONWriter.quote(entry.key)
+                out += ":"
+                entry.value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+}
+
 /// Writes JSON compactly (no spaces), escaping as serde_json does: `"`, `\`, control characters; non-ASCII as is.
 public enum JSONWriter {
     public static func quote(_ s: String) -> String {
